@@ -1,0 +1,133 @@
+"""Settings: environment variables (``RONDA_*``) over an optional TOML file.
+
+Every setting is documented in docs/configuration.md; a test fails when one
+is missing there, so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class DeadlinePolicy(BaseModel):
+    """One row of the deadline policy table.
+
+    An order matches the first policy whose ``categories`` include one of the
+    order's categories, or whose ``urgent`` flag equals the order's urgency
+    when ``categories`` is empty.
+    """
+
+    name: str
+    hours: float
+    urgent: bool = False
+    categories: list[str] = Field(default_factory=list)
+
+
+DEFAULT_POLICIES = [
+    DeadlinePolicy(name="eu_tco", hours=1, urgent=True, categories=["eu_removal_order"]),
+    DeadlinePolicy(
+        name="urgent", hours=4, urgent=True, categories=["terrorism", "csam", "public_order"]
+    ),
+    DeadlinePolicy(name="normal", hours=24, urgent=False),
+]
+
+
+class SmtpSettings(BaseModel):
+    host: str = ""
+    port: int = 25
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+    ssl: bool = False
+    timeout: float = 30.0
+
+
+class ImapMailbox(BaseModel):
+    host: str
+    port: int = 993
+    username: str
+    password: str
+    folder: str = "INBOX"
+    ssl: bool = True
+    starttls: bool = False
+
+
+class Limits(BaseModel):
+    """Size limits on every input path (bytes unless named otherwise)."""
+
+    max_raw_bytes: int = 25 * 1024 * 1024
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_uncompressed_bytes: int = 50 * 1024 * 1024
+    max_compression_ratio: float = 200.0
+    max_text_chars: int = 5_000_000
+    max_items_per_order: int = 20_000
+    max_rows: int = 200_000
+    max_api_body_bytes: int = 5 * 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RONDA_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///./ronda.db"
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    desk_email: str = "takedown@ronda.example"
+    desk_name: str = "Ronda takedown desk"
+    timezone: str = "Asia/Jakarta"
+    cookie_secure: bool = True
+    session_hours: float = 12.0
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    imap: list[ImapMailbox] = Field(default_factory=list)
+    imap_poll_seconds: float = 60.0
+    worker_tick_seconds: float = 5.0
+    escalate_at: float = 0.75
+    deadline_policies: list[DeadlinePolicy] = Field(default_factory=lambda: list(DEFAULT_POLICIES))
+    limits: Limits = Field(default_factory=Limits)
+    dkim_keys: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads ``RONDA_CONFIG`` (default ``./ronda.toml`` when it exists)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("RONDA_CONFIG")
+        candidate = Path(path) if path else Path("ronda.toml")
+        if not candidate.exists():
+            if path:
+                raise FileNotFoundError(f"RONDA_CONFIG points to a missing file: {path}")
+            return {}
+        with candidate.open("rb") as fh:
+            return tomllib.load(fh)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and ``--config`` use this)."""
+    get_settings.cache_clear()
