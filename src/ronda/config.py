@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -123,11 +122,24 @@ class _TomlSource(PydanticBaseSettingsSource):
             return tomllib.load(fh)
 
 
-@lru_cache(maxsize=1)
+_current: Settings | None = None
+
+
 def get_settings() -> Settings:
-    return Settings()
+    """The settings in force: loaded once from the environment and the file."""
+    global _current
+    if _current is None:
+        _current = Settings()
+    return _current
+
+
+def use_settings(settings: Settings) -> None:
+    """Put ``settings`` in force (tests and embedding applications)."""
+    global _current
+    _current = settings
 
 
 def reset_settings() -> None:
-    """Forget the cached settings (tests and ``--config`` use this)."""
-    get_settings.cache_clear()
+    """Forget the loaded settings so the next call reads them again (``--config``)."""
+    global _current
+    _current = None

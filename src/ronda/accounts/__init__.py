@@ -1,0 +1,1 @@
+"""People and integrations: users, roles, authorities, API keys, sessions."""

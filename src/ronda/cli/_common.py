@@ -1,0 +1,60 @@
+"""Shared CLI plumbing: settings, the session factory, errors as one clear line."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
+
+from ronda.config import Settings, get_settings
+from ronda.db import create_engine_for, make_sessionmaker, migrate
+from ronda.errors import RondaError
+
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 1) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def friendly(fn: F) -> F:
+    """Turn domain errors into one line on stderr and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RondaError as exc:
+            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+_factories: dict[str, sessionmaker[Session]] = {}
+
+
+def factory(settings: Settings | None = None, *, upgrade: bool = True) -> sessionmaker[Session]:
+    """The session factory for the configured database, migrated on first use."""
+    settings = settings or get_settings()
+    url = settings.database_url
+    if url not in _factories:
+        if upgrade:
+            migrate(url)
+        _factories[url] = make_sessionmaker(create_engine_for(url))
+    return _factories[url]
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,164 @@
+"""The ``ronda`` command: one entry point for every job Ronda does."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ronda import __version__
+from ronda.cli import accounts as accounts_cli
+from ronda.cli import takedowns as takedowns_cli
+from ronda.cli._common import console, factory, friendly
+from ronda.config import get_settings, reset_settings
+
+app = typer.Typer(
+    name="ronda",
+    help="Ronda: the trust-and-safety desk. Takedown orders, detection, review, enforcement, transparency.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+
+app.add_typer(accounts_cli.user_app, name="user")
+app.add_typer(accounts_cli.authority_app, name="authority")
+app.add_typer(accounts_cli.key_app, name="key")
+app.add_typer(takedowns_cli.app, name="takedowns")
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.command("intake")(takedowns_cli.intake)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"ronda {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    config: Annotated[Path | None, typer.Option("--config", help="A TOML settings file (else $RONDA_CONFIG or ./ronda.toml).", exists=True, dir_okay=False)] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    if config is not None:
+        os.environ["RONDA_CONFIG"] = str(config)
+        reset_settings()
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply migrations to RONDA_DATABASE_URL."""
+    from ronda.db import migrate
+
+    migrate(get_settings().database_url, revision)
+    console.print(f"database at {revision}")
+
+
+@audit_app.command("verify")
+@friendly
+def audit_verify() -> None:
+    """Check the hash chain; exit 1 and list every edited or deleted entry."""
+    from ronda.audit.service import verify
+    from ronda.db import session_scope
+
+    problems = 0
+    with session_scope(factory()) as session:
+        for problem in verify(session):
+            problems += 1
+            console.print(f"[red]entry {problem.seq}:[/] {problem.problem}")
+    if problems:
+        raise typer.Exit(1)
+    console.print("audit log intact")
+
+
+@app.command()
+@friendly
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+    demo: Annotated[bool, typer.Option("--demo", help="Embedded SQLite (./ronda-demo.db) with demo data; cookies without the Secure flag for plain http.")] = False,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run the worker loop in the same process.")] = True,
+) -> None:
+    """Run the web console and API (and, by default, the worker) in one process."""
+    import uvicorn
+
+    from ronda.web.app import create_app
+
+    if demo:
+        os.environ.setdefault("RONDA_DATABASE_URL", "sqlite:///./ronda-demo.db")
+        os.environ.setdefault("RONDA_COOKIE_SECURE", "false")
+        os.environ.setdefault("RONDA_BASE_URL", f"http://{host}:{port}")
+        reset_settings()
+    settings = get_settings()
+    fac = factory(settings)
+    if demo:
+        from ronda.demo import DEMO_PASSWORD, seed
+
+        created = seed(fac, settings)
+        console.print(("demo data created" if created else "demo data already present")
+                      + f"; log in as lead@ronda.example, moderator@ronda.example or narahubung@komdigi.example"
+                      f" with password [bold]{DEMO_PASSWORD}[/]")
+    stop = threading.Event()
+    if worker:
+        from ronda.worker import Worker
+
+        w = Worker(factory=fac, settings=settings, stop=stop)
+        threading.Thread(target=w.run_forever, name="ronda-worker", daemon=True).start()
+    console.print(f"Ronda console at [bold]http://{host}:{port}[/]")
+    try:
+        uvicorn.run(create_app(settings, fac), host=host, port=port, log_level="info")
+    finally:
+        stop.set()
+
+
+@app.command("worker")
+@friendly
+def worker_cmd(
+    once: Annotated[bool, typer.Option("--once", help="Run one round and exit.")] = False,
+) -> None:
+    """Poll IMAP mailboxes, watch deadlines (escalate, record breaches) and run queued jobs."""
+    from ronda.worker import Worker
+
+    settings = get_settings()
+    w = Worker(factory=factory(settings), settings=settings)
+    if once:
+        w.tick()
+        return
+    try:
+        w.run_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+def _mount_optional() -> None:
+    """Commands of other domains, mounted when their modules are present."""
+    try:
+        from ronda.cli import links as links_cli
+
+        app.add_typer(links_cli.app, name="links", help="Find Telegram references in text.")
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from ronda.cli import model as model_cli
+
+        app.add_typer(model_cli.app, name="model", help="Train and evaluate the classifier.")
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from ronda.cli.classify import classify
+
+        app.command("classify")(classify)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+_mount_optional()

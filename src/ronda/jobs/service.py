@@ -1,0 +1,163 @@
+"""Enqueue jobs and run the due ones with retries and exponential backoff.
+
+A job is written in the same transaction as the change that needs it, then
+run by ``run_due`` in its own transaction: the handler reloads what it needs
+by id. A handler that raises is retried later (1 min, 2, 4 ... capped at
+1 hour); after ``max_attempts`` the job is marked dead and shown to leads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ronda.db.base import utcnow
+from ronda.db.upsert import insert_ignore
+from ronda.jobs.models import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, Job], None]
+_HANDLERS: dict[str, Handler] = {}
+
+BASE_BACKOFF = timedelta(seconds=60)
+MAX_BACKOFF = timedelta(hours=1)
+LEASE = timedelta(minutes=5)
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that runs jobs of ``kind``."""
+
+    def register(fn: Handler) -> Handler:
+        _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    key: str,
+    payload: dict[str, Any],
+    run_at: datetime | None = None,
+    max_attempts: int = 12,
+) -> Job:
+    """Add a job unless one with the same key exists; return the job either way."""
+    insert_ignore(
+        session,
+        Job.__table__,  # type: ignore[arg-type]
+        [
+            {
+                "kind": kind,
+                "key": key,
+                "payload": payload,
+                "status": JobStatus.PENDING.value,
+                "attempts": 0,
+                "max_attempts": max_attempts,
+                "next_attempt_at": run_at or utcnow(),
+                "created_at": utcnow(),
+            }
+        ],
+    )
+    job = session.scalar(select(Job).where(Job.key == key))
+    assert job is not None
+    return job
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _claim(factory: sessionmaker[Session], kinds: Iterable[str] | None, limit: int) -> list[int]:
+    now = utcnow()
+    with factory() as session, session.begin():
+        query = (
+            select(Job)
+            .where(
+                Job.status == JobStatus.PENDING,
+                Job.next_attempt_at <= now,
+                or_(Job.locked_until.is_(None), Job.locked_until < now),
+            )
+            .order_by(Job.next_attempt_at, Job.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if kinds is not None:
+            query = query.where(Job.kind.in_(list(kinds)))
+        jobs = list(session.scalars(query))
+        for job in jobs:
+            job.locked_until = now + LEASE
+        return [job.id for job in jobs]
+
+
+def run_one(factory: sessionmaker[Session], job_id: int) -> bool:
+    """Run one claimed job; True when it succeeded."""
+    with factory() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status != JobStatus.PENDING:
+            return False
+        fn = _HANDLERS.get(job.kind)
+        try:
+            if fn is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            fn(session, job)
+            job.status = JobStatus.DONE
+            job.done_at = utcnow()
+            job.attempts += 1
+            job.locked_until = None
+            job.last_error = None
+            session.commit()
+            return True
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
+            session.rollback()
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("job %s (%s) failed: %s", job_id, job.kind, error)
+            _record_failure(factory, job_id, error)
+            return False
+
+
+def _record_failure(factory: sessionmaker[Session], job_id: int, error: str) -> None:
+    with factory() as session, session.begin():
+        job = session.get(Job, job_id)
+        if job is None:
+            return
+        job.attempts += 1
+        job.last_error = error[:4000]
+        job.locked_until = None
+        if job.attempts >= job.max_attempts:
+            job.status = JobStatus.DEAD
+        else:
+            job.next_attempt_at = utcnow() + backoff(job.attempts)
+
+
+def run_due(
+    factory: sessionmaker[Session], *, kinds: Iterable[str] | None = None, limit: int = 100
+) -> tuple[int, int]:
+    """Run every due job once; returns (succeeded, failed)."""
+    kinds = list(kinds) if kinds is not None else None
+    ok = failed = 0
+    for job_id in _claim(factory, kinds, limit):
+        if run_one(factory, job_id):
+            ok += 1
+        else:
+            failed += 1
+    return ok, failed
+
+
+def failing(session: Session, *, limit: int = 100) -> list[Job]:
+    """Jobs that failed at least once and are not done: shown to leads."""
+    return list(
+        session.scalars(
+            select(Job)
+            .where(Job.status != JobStatus.DONE, Job.last_error.is_not(None))
+            .order_by(Job.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,40 @@
+"""Import every ORM model so Base.metadata knows all tables (Alembic uses this)."""
+
+from ronda.accounts.models import (
+    ApiKey,
+    Authority,
+    AuthorityEmail,
+    InstanceSetting,
+    User,
+    WebSession,
+)
+from ronda.audit.models import AuditEvent, AuditHead
+from ronda.jobs.models import Job
+from ronda.subjects.models import Subject
+from ronda.takedowns.models import (
+    Counter,
+    IntakeKey,
+    RawInput,
+    Takedown,
+    TakedownItem,
+    UnparsedFragment,
+)
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "AuditHead",
+    "Authority",
+    "AuthorityEmail",
+    "Counter",
+    "InstanceSetting",
+    "IntakeKey",
+    "Job",
+    "RawInput",
+    "Subject",
+    "Takedown",
+    "TakedownItem",
+    "UnparsedFragment",
+    "User",
+    "WebSession",
+]

@@ -1,0 +1,1 @@
+"""Subjects: what a decision is about, named by a canonical Telegram reference."""

@@ -1,0 +1,1 @@
+"""The web side: app factory, authentication, error mapping, templates."""

@@ -1,0 +1,107 @@
+"""The application factory: one FastAPI app for API, console and public pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ronda import __version__
+from ronda.config import Settings, get_settings, use_settings
+from ronda.db import create_engine_for, make_sessionmaker
+from ronda.web import errors
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+class BodyLimit:
+    """Refuse request bodies over a limit (413) before the app reads them."""
+
+    def __init__(self, app: ASGIApp, *, api_limit: int, upload_limit: int) -> None:
+        self.app = app
+        self.api_limit = api_limit
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        ctype = headers.get(b"content-type", b"").decode("latin-1")
+        limit = self.upload_limit if ctype.startswith("multipart/") else self.api_limit
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            await _too_large(send, limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = (
+        '{"error": "too_large", "detail": "the request body is larger than %d bytes"}' % limit
+    ).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(
+    settings: Settings | None = None, factory: sessionmaker[Session] | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    use_settings(settings)
+    if factory is None:
+        factory = make_sessionmaker(create_engine_for(settings.database_url))
+    app = FastAPI(
+        title="Ronda",
+        version=__version__,
+        description=(
+            "Ronda's API: takedown orders from authorities (the direct line), and the "
+            "desk's view of them. Authenticate with `Authorization: Bearer <API key>`."
+        ),
+    )
+    app.state.settings = settings
+    app.state.factory = factory
+    errors.install(app)
+
+    from ronda.accounts.pages import router as accounts_pages
+    from ronda.takedowns.api import router as takedowns_api
+    from ronda.takedowns.pages import router as takedowns_pages
+
+    app.include_router(takedowns_api)
+    app.include_router(takedowns_pages)
+    app.include_router(accounts_pages)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    app.add_middleware(
+        BodyLimit,  # type: ignore[arg-type]
+        api_limit=settings.limits.max_api_body_bytes,
+        upload_limit=settings.limits.max_raw_bytes,
+    )
+    return app

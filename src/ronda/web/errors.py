@@ -1,0 +1,72 @@
+"""Domain errors to HTTP, in one place.
+
+API paths (``/api/``) get JSON ``{"error": code, "detail": message}``; console
+pages get a readable page in the user's language.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from ronda.errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    RondaError,
+    TooLarge,
+    Unauthorized,
+)
+
+STATUS = {
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+    Unauthorized: 401,
+    TooLarge: 413,
+    BadInput: 422,
+}
+
+
+def status_for(exc: RondaError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    ).split(",")[0]
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RondaError)
+    async def _ronda_error(request: Request, exc: RondaError) -> Response:
+        status = status_for(exc)
+        if _wants_json(request):
+            return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=status)
+        if status == 401:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        from ronda.web.render import render_error
+
+        return render_error(request, status=status, message=exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"field": ".".join(str(p) for p in err.get("loc", ())), "problem": err.get("msg")}
+            for err in exc.errors()
+        ]
+        if _wants_json(request):
+            return JSONResponse(
+                {"error": "bad_input", "detail": "the request is not valid", "problems": problems},
+                status_code=422,
+            )
+        from ronda.web.render import render_error
+
+        text = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        return render_error(request, status=422, message=text)
