@@ -77,7 +77,7 @@ info_log_path = {base}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
-default_internal_user = {user}
+default_internal_user = {me}
 default_internal_group = {group}
 default_login_user = {user}
 first_valid_uid = 0
@@ -114,17 +114,23 @@ userdb {{
 class ImapServer:
     port: int
     base: Path
+    uid: int
+    gid: int
     user: str = "desk@ronda.test"
     password: str = "imap-test-password"
 
     def deliver(self, raw: bytes) -> None:
         """Put a message in the user's INBOX (Maildir new/) like a delivery agent."""
+        for sub in ("", "new", "cur", "tmp"):
+            path = self.base / "mail" / self.user / sub
+            path.mkdir(parents=True, exist_ok=True)
+            os.chown(path, self.uid, self.gid)
         new = self.base / "mail" / self.user / "new"
-        new.mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns()}.{os.getpid()}.ronda"
         tmp = self.base / "mail" / self.user / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
         (tmp / name).write_bytes(raw)
+        os.chown(tmp / name, self.uid, self.gid)
         (tmp / name).rename(new / name)
 
 
@@ -133,21 +139,28 @@ def imap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImapServer
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
     if not Path(binary).exists():
         pytest.fail("Dovecot is not installed (apt-get install dovecot-imapd); the Makefile's setup does it")
-    base = tmp_path_factory.mktemp("dovecot")
-    for sub in ("run", "state", "mail", "home"):
-        (base / sub).mkdir()
-    port = free_port()
     import grp
     import pwd
+    import tempfile
 
+    # Dovecot never runs mail processes as root: mail belongs to the
+    # unprivileged "dovecot" user, in a folder that user can reach.
+    mail_user = pwd.getpwnam("dovecot") if _has_user("dovecot") else pwd.getpwuid(os.getuid())
+    base = Path(tempfile.mkdtemp(prefix="ronda-dovecot-"))
+    base.chmod(0o755)
+    for sub in ("run", "state", "mail", "home"):
+        (base / sub).mkdir()
+    for sub in ("mail", "home"):
+        os.chown(base / sub, mail_user.pw_uid, mail_user.pw_gid)
+    port = free_port()
     user = pwd.getpwuid(os.getuid()).pw_name
     group = grp.getgrgid(os.getgid()).gr_name
-    server = ImapServer(port=port, base=base)
+    server = ImapServer(port=port, base=base, uid=mail_user.pw_uid, gid=mail_user.pw_gid)
     (base / "passwd").write_text(f"{server.user}:{{PLAIN}}{server.password}\n")
     conf = base / "dovecot.conf"
-    conf.write_text(DOVECOT_CONF.format(base=base, port=port, uid=os.getuid(), gid=os.getgid(),
+    conf.write_text(DOVECOT_CONF.format(base=base, port=port, uid=mail_user.pw_uid, gid=mail_user.pw_gid,
                                         user="dovenull" if _has_user("dovenull") else user,
-                                        group=group))
+                                        group=group, me=user))
     proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -166,6 +179,7 @@ def imap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImapServer
         proc.wait(5)
     except subprocess.TimeoutExpired:
         proc.kill()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def _has_user(name: str) -> bool:

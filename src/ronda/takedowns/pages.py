@@ -114,7 +114,10 @@ def desk(request: Request, principal: Principal = Depends(require(Role.LEAD, Rol
     status = request.query_params.get("status", "open")
     orders = service.list_orders(db, status=status, limit=300)
     counts = service.item_counts(db, [o.id for o in orders])
-    totals = dict(db.execute(select(Takedown.status, func.count()).group_by(Takedown.status)).tuples().all())
+    totals: dict[str, int] = {
+        str(status): int(n)
+        for status, n in db.execute(select(Takedown.status, func.count()).group_by(Takedown.status))
+    }
     failed = list(db.scalars(select(RawInput).where(RawInput.status == RawStatus.FAILED).order_by(RawInput.id.desc()).limit(50)))
     return render(request, "desk.html", {"orders": orders, "counts": counts, "status": status, "totals": totals,
                                          "failed": failed, "is_lead": principal.role in (Role.LEAD, Role.ADMIN)})

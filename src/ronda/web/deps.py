@@ -34,7 +34,8 @@ def get_db(request: Request) -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.rollback()
+        # close() rolls back what was not committed and detaches objects
+        # without expiring them, so error pages can still read the principal.
         session.close()
 
 
@@ -47,6 +48,8 @@ class Principal:
     user: User | None = None
     api_key: ApiKey | None = None
     web_session: WebSession | None = None
+    lang: str = "id"
+    csrf_token: str = ""
 
     @property
     def authority_id(self) -> int | None:
@@ -68,9 +71,6 @@ class Principal:
             return f"key:{self.api_key.prefix}"
         return "anonymous"
 
-    @property
-    def language(self) -> str:
-        return self.user.language if self.user is not None else "id"
 
 
 def _api_secret(request: Request) -> str | None:
@@ -108,6 +108,9 @@ def optional_principal(
     if not token:
         return None
     row = accounts.load_session(db, token)
+    # End the read transaction: on SQLite every transaction holds the write
+    # lock, and handlers may open their own transactions (intake does).
+    db.commit()
     if row is None:
         return None
     if request.method not in SAFE_METHODS:
@@ -115,7 +118,12 @@ def optional_principal(
         if not sent or not secrets.compare_digest(str(sent), row.csrf_token):
             raise Forbidden("missing or wrong CSRF token; reload the page and try again")
     request.state.principal = Principal(
-        role=row.user.role, name=row.user.name, user=row.user, web_session=row
+        role=row.user.role,
+        name=row.user.name,
+        user=row.user,
+        web_session=row,
+        lang=row.user.language,
+        csrf_token=row.csrf_token,
     )
     return request.state.principal  # type: ignore[no-any-return]
 

@@ -42,6 +42,7 @@ ID: dict[str, str] = {
     "Outcome": "Hasil",
     "Reason": "Alasan",
     "Channel": "Saluran",
+    "Subject": "Perihal",
     "Follow-ups": "Tindak lanjut",
     "Not readable": "Tidak terbaca",
     "History": "Riwayat",

@@ -30,7 +30,7 @@ def language_of(request: Request) -> str:
     if asked in LANGUAGES:
         return asked
     if principal is not None and principal.user is not None:
-        return str(principal.user.language)
+        return str(principal.lang)
     cookie = request.cookies.get("ronda_lang")
     return cookie if cookie in LANGUAGES else "id"
 
@@ -56,7 +56,7 @@ def render(request: Request, name: str, context: dict[str, Any], *, status: int 
         return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else "-"
 
     principal = getattr(request.state, "principal", None)
-    csrf = principal.web_session.csrf_token if principal and principal.web_session else ""
+    csrf = principal.csrf_token if principal else ""
     html = env.get_template(name).render(
         request=request,
         t=t,
