@@ -19,8 +19,8 @@ How a text becomes a signature (all of it Unicode-correct, any script):
    estimates the Jaccard similarity of their n-gram sets.
 4. LSH: the signature is cut into bands of ``band_rows`` slots; each band is
    hashed to a 60-bit key tagged with its band number, and all keys of a segment
-   live in one sorted uint64 array, so a batch of queries is answered with one
-   ``searchsorted`` call.  Entries sharing at least one band with the query are
+   live in one sorted uint64 array with a direct-address table over the keys'
+   top bits, so a batch of queries costs a few vectorised gathers.  Entries sharing at least one band with the query are
    candidates; their similarity is estimated from the full signatures and kept
    when it reaches the threshold of the entry's bank.  A band value shared by
    very many entries (text made of the commonest words, or a bank holding
@@ -176,6 +176,56 @@ class TextMatch:
 class _BandTable:
     keys: np.ndarray  # sorted uint64: band number in the top 4 bits, band hash below
     rows: np.ndarray  # uint32 row offset (relative to the segment start) per key
+    shift: np.uint64  # bucket of a key = key >> shift (its top bits)
+    starts: np.ndarray  # int32: keys of bucket b are keys[starts[b]:starts[b + 1]]
+
+    @classmethod
+    def build(cls, keys: np.ndarray, bands: int) -> _BandTable:
+        order = np.argsort(keys, kind="stable")
+        skeys = keys[order]
+        bits = max(4, min(24, int(keys.size).bit_length()))
+        shift = np.uint64(64 - bits)
+        starts = np.zeros((1 << bits) + 1, dtype=np.int32)
+        np.cumsum(
+            np.bincount((skeys >> shift).astype(np.intp), minlength=1 << bits), out=starts[1:]
+        )
+        return cls(skeys, (order // bands).astype(np.uint32), shift, starts)
+
+    def lookup(self, qkeys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+        """(probe index, key position) of every stored key equal to a probe key,
+        at most ``cap`` per probe.  Direct addressing by the top bits of the key,
+        then a short scan: no binary search over the whole table."""
+        b = (qkeys >> self.shift).astype(np.intp)
+        lo = self.starts[b].astype(np.int64)
+        counts = self.starts[b + 1] - lo
+        small_limit = min(16, cap)
+        small = counts <= small_limit
+        probes: list[np.ndarray] = []
+        positions: list[np.ndarray] = []
+        idx = np.arange(qkeys.size, dtype=np.int64) if small.all() else np.flatnonzero(small)
+        cs = counts[idx]
+        total = int(cs.sum())
+        if total:
+            offsets = np.cumsum(cs) - cs
+            pos = np.arange(total, dtype=np.int64) + np.repeat(lo[idx] - offsets, cs)
+            probe = np.repeat(idx, cs)
+            eq = self.keys[pos] == qkeys[probe]
+            probes.append(probe[eq])
+            positions.append(pos[eq])
+        for i in np.flatnonzero(~small).tolist():  # a crowded bucket: rare
+            start = int(lo[i])
+            chunk = self.keys[start : start + int(counts[i])]
+            a = int(chunk.searchsorted(qkeys[i], side="left"))
+            z = min(int(chunk.searchsorted(qkeys[i], side="right")), a + cap)
+            if z > a:
+                probes.append(np.full(z - a, i, dtype=np.int64))
+                positions.append(np.arange(start + a, start + z, dtype=np.int64))
+        if not probes:
+            e = np.empty(0, dtype=np.int64)
+            return e, e
+        if len(probes) == 1:
+            return probes[0], positions[0]
+        return np.concatenate(probes), np.concatenate(positions)
 
 
 class TextIndex:
@@ -251,9 +301,7 @@ class TextIndex:
         return acc
 
     def _build_table(self, rows: np.ndarray, lo: int) -> _BandTable:
-        keys = self._band_keys(rows).ravel()
-        order = np.argsort(keys, kind="stable")
-        return _BandTable(keys[order], (order // self.bands).astype(np.uint32))
+        return _BandTable.build(self._band_keys(rows).ravel(), self.bands)
 
     # -- adding and removing -------------------------------------------------
     def add(self, entry_id: str, text: str, bank: str = "default") -> None:
@@ -307,6 +355,7 @@ class TextIndex:
         found: list[np.ndarray] = []
         cap = self.max_bucket
         for seg in self._store.sealed():
+            # a handful of probes: binary search beats the gather-based batch lookup
             keys = seg.structure.keys
             left = keys.searchsorted(qkeys)
             hit = keys[np.minimum(left, keys.size - 1)] == qkeys
@@ -369,16 +418,11 @@ class TextIndex:
         found_q: list[np.ndarray] = []
         found_r: list[np.ndarray] = []
         for seg in self._store.sealed():
-            left = np.searchsorted(seg.structure.keys, qkeys, side="left")
-            right = np.searchsorted(seg.structure.keys, qkeys, side="right")
-            counts = np.minimum(right - left, self.max_bucket)
-            total = int(counts.sum())
-            if total == 0:
+            probe, pos = seg.structure.lookup(qkeys, self.max_bucket)
+            if pos.size == 0:
                 continue
-            offsets = np.cumsum(counts) - counts
-            pos = np.arange(total, dtype=np.int64) + np.repeat(left - offsets, counts)
             found_r.append(seg.structure.rows[pos].astype(np.int64) + seg.lo)
-            found_q.append(np.repeat(qsrc, counts))
+            found_q.append(qsrc[probe])
         empty = np.empty(0, dtype=np.int64)
         if not found_r:
             return empty, empty, np.empty(0)
