@@ -160,7 +160,8 @@ def test_hash_banks_load_and_dump() -> None:
     banks = HashBanks()
     assert banks.load(io.StringIO(src.getvalue())) == []
     again = banks.load(io.StringIO(src.getvalue()))
-    assert len(again) == len(ENTRIES)
+    assert [e.line for e in again] == list(range(1, len(ENTRIES) + 1))
+    assert "already in bank 'gif-ctr'" in again[0].message
     out = io.StringIO()
     assert banks.dump(out) == len(ENTRIES)
     assert sorted(out.getvalue().splitlines()) == sorted(src.getvalue().splitlines())

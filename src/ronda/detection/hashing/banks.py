@@ -17,7 +17,7 @@ import io
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TextIO
 
@@ -179,12 +179,14 @@ def import_entries(
     *,
     format: Format = "auto",
     errors: list[BankLineError] | None = None,
+    existing: Container[tuple[str, str]] = (),
 ) -> Iterator[BankEntry]:
     """Read entries from a text stream, skipping bad lines.
 
     Each bad line is appended to ``errors`` (when given) or logged as a warning,
     and reading goes on.  A duplicate (bank, entry_id) is an error on the later
-    line.  ``format="auto"`` reads JSONL when the first non-blank line starts
+    line, and so is one already in ``existing`` (a set of (bank, entry_id)).
+    ``format="auto"`` reads JSONL when the first non-blank line starts
     with ``{`` and CSV otherwise.  Raises BankImportError only when nothing can
     be read at all (a CSV header without the required columns).
     """
@@ -219,6 +221,9 @@ def import_entries(
             report(num, str(exc), raw_text)
             continue
         key = (entry.bank, entry.entry_id)
+        if key in existing:
+            report(num, f"entry_id {entry.entry_id!r} is already in bank {entry.bank!r}", raw_text)
+            continue
         if key in seen:
             report(
                 num,
@@ -428,21 +433,10 @@ class HashBanks:
     def load(self, fp: TextIO, *, format: Format = "auto") -> list[BankLineError]:
         """Import a bank file stream into memory; returns the bad lines."""
         errors: list[BankLineError] = []
-        fresh = (
-            e
-            for e in import_entries(fp, format=format, errors=errors)
-            if not self._duplicate(e, errors)
+        self.add_entries(
+            list(import_entries(fp, format=format, errors=errors, existing=self._entries))
         )
-        self.add_entries(fresh)
         return errors
-
-    def _duplicate(self, e: BankEntry, errors: list[BankLineError]) -> bool:
-        if (e.bank, e.entry_id) in self._entries:
-            errors.append(
-                BankLineError(0, f"entry {e.entry_id!r} already loaded in bank {e.bank!r}")
-            )
-            return True
-        return False
 
     def dump(self, fp: TextIO, *, format: Literal["jsonl", "csv"] = "jsonl") -> int:
         return export_entries(self._entries.values(), fp, format=format)
