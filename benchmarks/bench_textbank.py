@@ -276,10 +276,17 @@ import json, sys, time
 from threatexchange.signal_type.raw_text import RawTextSignal
 data = json.load(sys.stdin)
 idx = RawTextSignal.get_index_cls().build([(t, i) for i, t in enumerate(data["bank"])])
+hits, failures, first_error = [], 0, ""
 t0 = time.perf_counter()
-hits = [len(idx.query(q)) > 0 for q in data["queries"]]
+for q in data["queries"]:
+    try:
+        hits.append(len(idx.query(q)) > 0)
+    except Exception as exc:
+        failures += 1
+        first_error = first_error or f"{type(exc).__name__}: {exc}"[:200]
+        hits.append(False)
 dt = time.perf_counter() - t0
-print(json.dumps({"qps": len(data["queries"]) / dt, "hits": hits}))
+print(json.dumps({"qps": len(data["queries"]) / dt, "hits": hits, "failures": failures, "error": first_error}))
 """
 
 
@@ -297,6 +304,9 @@ def run_threatexchange(venv: str, bank: list[str], queries: list[str]) -> None:
             timeout=1800,
             check=True,
         )
+    except subprocess.CalledProcessError as exc:
+        print(f"threatexchange raw_text: failed: {exc.stderr.strip().splitlines()[-1:]}")
+        return
     except (OSError, subprocess.SubprocessError) as exc:
         print(f"threatexchange raw_text: could not run ({exc})", file=sys.stderr)
         return
@@ -305,7 +315,8 @@ def run_threatexchange(venv: str, bank: list[str], queries: list[str]) -> None:
     unrel_hits = sum(out["hits"][len(queries) // 2 :])
     print(
         f"threatexchange raw_text (brute-force Levenshtein), bank {len(bank):,}: {out['qps']:.1f} lookups/s; "
-        f"near-duplicates found {near_hits}/{len(queries) // 2}, unrelated matched {unrel_hits}"
+        f"near-duplicates found {near_hits}/{len(queries) // 2}, unrelated matched {unrel_hits}; "
+        f"queries that raised: {out['failures']} ({out['error']})"
     )
 
 
