@@ -163,6 +163,7 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=0.7)
     ap.add_argument("--band-rows", type=int, default=4)
     ap.add_argument("--num-perm", type=int, default=32)
+    ap.add_argument("--max-bucket", type=int, default=32)
     ap.add_argument("--simhash", action="store_true")
     ap.add_argument(
         "--threatexchange", metavar="VENV", help="virtualenv with threatexchange installed"
@@ -187,7 +188,10 @@ def main() -> None:
             yield f"e{i}", t
 
     index = TextIndex(
-        num_perm=args.num_perm, band_rows=args.band_rows, default_threshold=args.threshold
+        num_perm=args.num_perm,
+        band_rows=args.band_rows,
+        default_threshold=args.threshold,
+        max_bucket=args.max_bucket,
     )
     rss0 = rss_mb()
     t0 = time.perf_counter()

@@ -25,7 +25,7 @@ How a text becomes a signature (all of it Unicode-correct, any script):
    when it reaches the threshold of the entry's bank.  A band value shared by
    very many entries (text made of the commonest words, or a bank holding
    thousands of variants of one template) contributes at most ``max_bucket``
-   candidates (default 100), which bounds the work per query; such a query
+   candidates (default 32), which bounds the work per query; such a query
    still gets matches, but not necessarily every one of them.
 
 With 32 slots in 8 bands of 4 the chance that a pair becomes a candidate is
@@ -240,7 +240,7 @@ class TextIndex:
         default_threshold: float = 0.7,
         normalizer: Callable[[str], str] | None = None,
         seed: int = 20240601,
-        max_bucket: int = 100,
+        max_bucket: int = 32,
     ) -> None:
         if num_perm <= 0 or band_rows <= 0 or num_perm % band_rows:
             raise ValueError("num_perm must be a positive multiple of band_rows")
