@@ -93,6 +93,7 @@ def main() -> None:
         )
 
     try:
+        import pdqhash  # noqa: F401
         from PIL import Image
     except ImportError:
         print("Pillow/pdqhash not installed: image hashing not measured")
