@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,26 +14,52 @@ from ronda.db import session_scope
 PASSWORD = "correct horse battery"
 
 
-def authority(factory: sessionmaker[Session], slug: str = "komdigi", emails: list[str] | None = None,
-              dkim_required: bool = False) -> str:
+def authority(
+    factory: sessionmaker[Session],
+    slug: str = "komdigi",
+    emails: list[str] | None = None,
+    dkim_required: bool = False,
+) -> str:
     """Create an authority and return a fresh API key for it."""
     with session_scope(factory) as s:
-        a = accounts.add_authority(s, slug=slug, name=f"Authority {slug}",
-                                   emails=emails if emails is not None else [f"aduan@{slug}.go.id"],
-                                   dkim_required=dkim_required)
+        a = accounts.add_authority(
+            s,
+            slug=slug,
+            name=f"Authority {slug}",
+            emails=emails if emails is not None else [f"aduan@{slug}.go.id"],
+            dkim_required=dkim_required,
+        )
         return accounts.issue_api_key(s, name=f"{slug} key", kind="authority", authority=a).secret
 
 
-def user(factory: sessionmaker[Session], email: str, role: str, authority_slug: str | None = None,
-         language: str = "en") -> None:
+def user(
+    factory: sessionmaker[Session],
+    email: str,
+    role: str,
+    authority_slug: str | None = None,
+    language: str = "en",
+) -> None:
     with session_scope(factory) as s:
-        accounts.add_user(s, email=email, name=email.split("@")[0], role=role, password=PASSWORD,
-                          authority_slug=authority_slug, language=language)
+        accounts.add_user(
+            s,
+            email=email,
+            name=email.split("@")[0],
+            role=role,
+            password=PASSWORD,
+            authority_slug=authority_slug,
+            language=language,
+        )
 
 
-def mail(*, sender: str = "aduan@komdigi.go.id", subject: str = "Permintaan pemutusan akses",
-         body: str = "Mohon diblokir: https://t.me/slot_gacor_maxwin88", message_id: str | None = None,
-         in_reply_to: str | None = None, attachments: list[tuple[str, str, bytes]] | None = None) -> bytes:
+def mail(
+    *,
+    sender: str = "aduan@komdigi.go.id",
+    subject: str = "Permintaan pemutusan akses",
+    body: str = "Mohon diblokir: https://t.me/slot_gacor_maxwin88",
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+) -> bytes:
     msg = EmailMessage()
     msg["From"] = f"Narahubung <{sender}>"
     msg["To"] = "takedown@ronda.test"

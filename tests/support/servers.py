@@ -43,7 +43,7 @@ class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = email.message_from_bytes(envelope.original_content or envelope.content)
         msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.server.messages.append(msg)
@@ -138,7 +138,9 @@ class ImapServer:
 def imap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImapServer]:
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
     if not Path(binary).exists():
-        pytest.fail("Dovecot is not installed (apt-get install dovecot-imapd); the Makefile's setup does it")
+        pytest.fail(
+            "Dovecot is not installed (apt-get install dovecot-imapd); the Makefile's setup does it"
+        )
     import grp
     import pwd
     import tempfile
@@ -158,10 +160,20 @@ def imap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImapServer
     server = ImapServer(port=port, base=base, uid=mail_user.pw_uid, gid=mail_user.pw_gid)
     (base / "passwd").write_text(f"{server.user}:{{PLAIN}}{server.password}\n")
     conf = base / "dovecot.conf"
-    conf.write_text(DOVECOT_CONF.format(base=base, port=port, uid=mail_user.pw_uid, gid=mail_user.pw_gid,
-                                        user="dovenull" if _has_user("dovenull") else user,
-                                        group=group, me=user))
-    proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    conf.write_text(
+        DOVECOT_CONF.format(
+            base=base,
+            port=port,
+            uid=mail_user.pw_uid,
+            gid=mail_user.pw_gid,
+            user="dovenull" if _has_user("dovenull") else user,
+            group=group,
+            me=user,
+        )
+    )
+    proc = subprocess.Popen(
+        [binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

@@ -23,11 +23,20 @@ def auth(key: str) -> dict[str, str]:
 
 def test_post_order_is_acknowledged_at_once(client, factory):
     key = factories.authority(factory)
-    r = client.post("/api/v1/takedowns", headers=auth(key), json={
-        "letter_number": "B-1/DJAI/11/2026", "legal_basis": "UU ITE Pasal 27 ayat (2)",
-        "links": ["https://t.me/slot_gacor_maxwin88", "t.me/slot_gacor_maxwin88?single", "not a link"],
-        "text": "juga @togel_hk_resmi dan hxxps://t[.]me/rtp_live_hariini/5",
-    })
+    r = client.post(
+        "/api/v1/takedowns",
+        headers=auth(key),
+        json={
+            "letter_number": "B-1/DJAI/11/2026",
+            "legal_basis": "UU ITE Pasal 27 ayat (2)",
+            "links": [
+                "https://t.me/slot_gacor_maxwin88",
+                "t.me/slot_gacor_maxwin88?single",
+                "not a link",
+            ],
+            "text": "juga @togel_hk_resmi dan hxxps://t[.]me/rtp_live_hariini/5",
+        },
+    )
     assert r.status_code == 201, r.text
     ack = r.json()
     assert ack["tracking_number"].startswith("TKD-")
@@ -39,17 +48,30 @@ def test_post_order_is_acknowledged_at_once(client, factory):
     got = client.get(f"/api/v1/takedowns/{ack['tracking_number']}", headers=auth(key)).json()
     assert got["letter_number"] == "B-1/DJAI/11/2026"
     assert {i["canonical"] for i in got["items"]} == {
-        "https://t.me/slot_gacor_maxwin88", "https://t.me/togel_hk_resmi", "https://t.me/rtp_live_hariini/5"}
+        "https://t.me/slot_gacor_maxwin88",
+        "https://t.me/togel_hk_resmi",
+        "https://t.me/rtp_live_hariini/5",
+    }
     assert all(i["status"] == "pending" for i in got["items"])
 
 
 def test_urgent_field_and_terrorism_category(client, factory):
     key = factories.authority(factory)
-    r = client.post("/api/v1/takedowns", headers=auth(key), json={"links": ["t.me/ansharud_daulah_id"], "categories": ["terrorism"]})
+    r = client.post(
+        "/api/v1/takedowns",
+        headers=auth(key),
+        json={"links": ["t.me/ansharud_daulah_id"], "categories": ["terrorism"]},
+    )
     ack = r.json()
     assert ack["urgent"] is True
-    assert datetime.fromisoformat(ack["deadline"]) - datetime.fromisoformat(ack["received_at"]) == timedelta(hours=4)
-    r = client.post("/api/v1/takedowns", headers=auth(key), json={"links": ["t.me/kanal_biasa_saja"], "urgent": True})
+    assert datetime.fromisoformat(ack["deadline"]) - datetime.fromisoformat(
+        ack["received_at"]
+    ) == timedelta(hours=4)
+    r = client.post(
+        "/api/v1/takedowns",
+        headers=auth(key),
+        json={"links": ["t.me/kanal_biasa_saja"], "urgent": True},
+    )
     assert r.json()["urgent"] is True
 
 
@@ -61,7 +83,9 @@ def test_idempotency_key(client, factory):
     second = client.post("/api/v1/takedowns", headers=h, json=body)
     assert first.status_code == 201 and second.status_code == 200
     assert first.json()["tracking_number"] == second.json()["tracking_number"]
-    other = client.post("/api/v1/takedowns", headers=h, json={"links": ["https://t.me/lain_kanal_lagi"]})
+    other = client.post(
+        "/api/v1/takedowns", headers=h, json={"links": ["https://t.me/lain_kanal_lagi"]}
+    )
     assert other.status_code == 409
     assert other.json()["error"] == "conflict"
 
@@ -69,26 +93,41 @@ def test_idempotency_key(client, factory):
 def test_an_authority_sees_only_its_own_orders(client, factory):
     key_a = factories.authority(factory, "komdigi")
     key_b = factories.authority(factory, "bnpt")
-    tracking = client.post("/api/v1/takedowns", headers=auth(key_a), json={"links": ["t.me/slot_gacor_maxwin88"]}).json()["tracking_number"]
+    tracking = client.post(
+        "/api/v1/takedowns", headers=auth(key_a), json={"links": ["t.me/slot_gacor_maxwin88"]}
+    ).json()["tracking_number"]
     r = client.get(f"/api/v1/takedowns/{tracking}", headers=auth(key_b))
     assert r.status_code == 403
     assert r.json()["error"] == "forbidden"
-    assert client.get(f"/api/v1/takedowns/{tracking}/report", headers=auth(key_b)).status_code == 403
+    assert (
+        client.get(f"/api/v1/takedowns/{tracking}/report", headers=auth(key_b)).status_code == 403
+    )
     assert client.get("/api/v1/takedowns", headers=auth(key_b)).json() == []
-    assert [o["tracking_number"] for o in client.get("/api/v1/takedowns", headers=auth(key_a)).json()] == [tracking]
+    assert [
+        o["tracking_number"] for o in client.get("/api/v1/takedowns", headers=auth(key_a)).json()
+    ] == [tracking]
     # an authority cannot record outcomes
-    r = client.post(f"/api/v1/takedowns/{tracking}/items", headers=auth(key_a),
-                    json={"canonical": "https://t.me/slot_gacor_maxwin88", "status": "actioned"})
+    r = client.post(
+        f"/api/v1/takedowns/{tracking}/items",
+        headers=auth(key_a),
+        json={"canonical": "https://t.me/slot_gacor_maxwin88", "status": "actioned"},
+    )
     assert r.status_code == 403
 
 
 def test_bad_requests_are_clear(client, factory):
     key = factories.authority(factory)
     assert client.post("/api/v1/takedowns", json={"links": ["t.me/abcde"]}).status_code == 401
-    assert client.post("/api/v1/takedowns", headers=auth("rk_nope_nope"), json={}).status_code == 401
+    assert (
+        client.post("/api/v1/takedowns", headers=auth("rk_nope_nope"), json={}).status_code == 401
+    )
     r = client.post("/api/v1/takedowns", headers=auth(key), json={})
     assert r.status_code == 422 and "text" in r.json()["detail"]
-    r = client.post("/api/v1/takedowns", headers={**auth(key), "Content-Type": "application/json"}, content=b"{not json")
+    r = client.post(
+        "/api/v1/takedowns",
+        headers={**auth(key), "Content-Type": "application/json"},
+        content=b"{not json",
+    )
     assert r.status_code == 422
     r = client.post("/api/v1/takedowns", headers=auth(key), json={"links": ["x"], "surprise": 1})
     assert r.status_code == 422 and r.json()["problems"][0]["field"].endswith("surprise")
@@ -99,7 +138,9 @@ def test_bad_requests_are_clear(client, factory):
 
 def test_order_without_links_is_quarantined(client, factory):
     key = factories.authority(factory)
-    r = client.post("/api/v1/takedowns", headers=auth(key), json={"text": "Mohon blokir kanal judi itu."})
+    r = client.post(
+        "/api/v1/takedowns", headers=auth(key), json={"text": "Mohon blokir kanal judi itu."}
+    )
     assert r.status_code == 201
     assert r.json()["status"] == "quarantined"
     assert "no Telegram link" in r.json()["quarantine_reason"]
@@ -107,8 +148,14 @@ def test_order_without_links_is_quarantined(client, factory):
 
 def test_same_subject_in_two_open_orders_is_linked(client, factory, settings):
     key = factories.authority(factory)
-    t1 = client.post("/api/v1/takedowns", headers=auth(key), json={"links": ["t.me/slot_gacor_maxwin88"]}).json()["tracking_number"]
-    t2 = client.post("/api/v1/takedowns", headers=auth(key), json={"links": ["https://T.ME/Slot_Gacor_Maxwin88/"]}).json()["tracking_number"]
+    t1 = client.post(
+        "/api/v1/takedowns", headers=auth(key), json={"links": ["t.me/slot_gacor_maxwin88"]}
+    ).json()["tracking_number"]
+    t2 = client.post(
+        "/api/v1/takedowns",
+        headers=auth(key),
+        json={"links": ["https://T.ME/Slot_Gacor_Maxwin88/"]},
+    ).json()["tracking_number"]
     from ronda.takedowns import service
 
     with factory() as s:

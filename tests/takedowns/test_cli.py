@@ -20,12 +20,25 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_intake_eml_prints_the_order_contract(factory, settings, tmp_path, smtp_server):
     factories.authority(factory)
     eml = tmp_path / "order.eml"
-    eml.write_bytes(factories.mail(subject="SEGERA - konten terorisme",
-                                   body="Nomor: B-5/BNPT/11/2026\nhttps://t.me/ansharud_daulah_id/7 t.me/c/1234567/89 https://t.me/iv?url=x"))
+    eml.write_bytes(
+        factories.mail(
+            subject="SEGERA - konten terorisme",
+            body="Nomor: B-5/BNPT/11/2026\nhttps://t.me/ansharud_daulah_id/7 t.me/c/1234567/89 https://t.me/iv?url=x",
+        )
+    )
     code, out, err = run("intake", str(eml), "--json")
     assert code == 0, err
     order = json.loads(out.strip().splitlines()[-1])
-    for key in ("tracking_number", "authority", "letter_number", "urgent", "received_at", "deadline", "items", "unparsed"):
+    for key in (
+        "tracking_number",
+        "authority",
+        "letter_number",
+        "urgent",
+        "received_at",
+        "deadline",
+        "items",
+        "unparsed",
+    ):
         assert key in order
     assert order["authority"] == "komdigi"
     assert order["urgent"] is True
@@ -42,7 +55,10 @@ def test_intake_eml_prints_the_order_contract(factory, settings, tmp_path, smtp_
 def test_intake_csv_needs_an_authority(factory, settings, tmp_path):
     factories.authority(factory)
     csv = tmp_path / "daftar.csv"
-    csv.write_text("no;tautan;kategori\n1;https://t.me/slot_gacor_maxwin88;judi\n2;t.me/togel_hk_resmi/4;judi\n", encoding="cp1252")
+    csv.write_text(
+        "no;tautan;kategori\n1;https://t.me/slot_gacor_maxwin88;judi\n2;t.me/togel_hk_resmi/4;judi\n",
+        encoding="cp1252",
+    )
     code, _, err = run("intake", str(csv))
     assert code == 1 and "--authority" in err
     code, out, err = run("intake", str(csv), "--authority", "komdigi", "--json")
@@ -65,15 +81,22 @@ def test_intake_with_authority_overrides_the_sender(factory, settings, tmp_path)
 def test_takedowns_list_show_due_outcome(factory, settings, tmp_path):
     factories.authority(factory)
     eml = tmp_path / "o.eml"
-    eml.write_bytes(factories.mail(body="https://t.me/slot_gacor_maxwin88 https://t.me/togel_hk_resmi"))
+    eml.write_bytes(
+        factories.mail(body="https://t.me/slot_gacor_maxwin88 https://t.me/togel_hk_resmi")
+    )
     tracking = json.loads(run("intake", str(eml), "--json")[1])["tracking_number"]
     code, out, _ = run("takedowns", "list", "--json")
     assert code == 0 and json.loads(out)["tracking_number"] == tracking
     code, out, _ = run("takedowns", "due", "--json")
     rows = [json.loads(line) for line in out.splitlines()]
-    assert {r["canonical"] for r in rows} == {"https://t.me/slot_gacor_maxwin88", "https://t.me/togel_hk_resmi"}
+    assert {r["canonical"] for r in rows} == {
+        "https://t.me/slot_gacor_maxwin88",
+        "https://t.me/togel_hk_resmi",
+    }
     assert all(0 < r["seconds_left"] <= 24 * 3600 for r in rows)
-    code, _, err = run("takedowns", "outcome", tracking, "https://t.me/slot_gacor_maxwin88", "actioned")
+    code, _, err = run(
+        "takedowns", "outcome", tracking, "https://t.me/slot_gacor_maxwin88", "actioned"
+    )
     assert code == 0, err
     code, out, _ = run("takedowns", "show", tracking, "--json")
     items = {i["canonical"]: i["status"] for i in json.loads(out)["items"]}
@@ -83,17 +106,39 @@ def test_takedowns_list_show_due_outcome(factory, settings, tmp_path):
 
 
 def test_user_and_authority_commands(factory, settings):
-    code, out, err = run("authority", "add", "bnpt", "--name", "Badan Nasional Penanggulangan Terorisme",
-                         "--email", "humas@bnpt.go.id", "--email", "Siber@BNPT.go.id", "--api-key")
+    code, out, err = run(
+        "authority",
+        "add",
+        "bnpt",
+        "--name",
+        "Badan Nasional Penanggulangan Terorisme",
+        "--email",
+        "humas@bnpt.go.id",
+        "--email",
+        "Siber@BNPT.go.id",
+        "--api-key",
+    )
     assert code == 0, err
     assert "rk_" in out
     code, out, _ = run("authority", "list", "--json")
     assert json.loads(out)["emails"] == ["humas@bnpt.go.id", "siber@bnpt.go.id"]
     code, _, err = run("authority", "add", "bnpt", "--name", "x", "--email", "a@b.go.id")
     assert code == 1 and "already exists" in err
-    code, _, err = run("user", "add", "officer@bnpt.go.id", "--role", "authority", "--authority", "bnpt", "--password", "panjang sekali 123")
+    code, _, err = run(
+        "user",
+        "add",
+        "officer@bnpt.go.id",
+        "--role",
+        "authority",
+        "--authority",
+        "bnpt",
+        "--password",
+        "panjang sekali 123",
+    )
     assert code == 0, err
-    code, _, err = run("user", "add", "x@ronda.test", "--role", "wizard", "--password", "panjang sekali 123")
+    code, _, err = run(
+        "user", "add", "x@ronda.test", "--role", "wizard", "--password", "panjang sekali 123"
+    )
     assert code == 1 and "unknown role" in err
     code, _, err = run("user", "add", "y@ronda.test", "--password", "short")
     assert code == 1 and "10 characters" in err
@@ -123,7 +168,17 @@ def test_audit_verify_finds_edits_and_deletions(factory, settings, tmp_path):
 def test_every_command_has_help():
     code, out, _ = run("--help")
     assert code == 0
-    for cmd in ("intake", "takedowns", "user", "authority", "key", "serve", "worker", "audit", "db"):
+    for cmd in (
+        "intake",
+        "takedowns",
+        "user",
+        "authority",
+        "key",
+        "serve",
+        "worker",
+        "audit",
+        "db",
+    ):
         assert cmd in out
         code, sub, _ = run(cmd, "--help")
         assert code == 0 and "Usage" in sub

@@ -19,7 +19,9 @@ def client(factory, settings):
 
 
 def login(client: TestClient, email: str) -> str:
-    r = client.post("/login", data={"email": email, "password": factories.PASSWORD}, follow_redirects=False)
+    r = client.post(
+        "/login", data={"email": email, "password": factories.PASSWORD}, follow_redirects=False
+    )
     assert r.status_code == 303, r.text
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie
@@ -59,20 +61,39 @@ def test_portal_send_order_and_watch_status(client, factory):
     # without the CSRF token the post is refused
     r = client.post("/portal/new", data={"text": "https://t.me/slot_gacor_maxwin88"})
     assert r.status_code == 403
-    r = client.post("/portal/new", data={
-        "csrf_token": token, "submission_id": "abc123", "letter_number": "B-77/DJAI/11/2026",
-        "legal_basis": "UU ITE Pasal 27 ayat (2)", "text": "https://t.me/slot_gacor_maxwin88",
-    }, files={"file": ("daftar.csv", b"link\nhttps://t.me/togel_hk_resmi/2201\n", "text/csv")}, follow_redirects=False)
+    r = client.post(
+        "/portal/new",
+        data={
+            "csrf_token": token,
+            "submission_id": "abc123",
+            "letter_number": "B-77/DJAI/11/2026",
+            "legal_basis": "UU ITE Pasal 27 ayat (2)",
+            "text": "https://t.me/slot_gacor_maxwin88",
+        },
+        files={"file": ("daftar.csv", b"link\nhttps://t.me/togel_hk_resmi/2201\n", "text/csv")},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     order_url = r.headers["location"]
     page = client.get(order_url)
     assert "B-77/DJAI/11/2026" in page.text
-    assert "https://t.me/slot_gacor_maxwin88" in page.text and "https://t.me/togel_hk_resmi/2201" in page.text
+    assert (
+        "https://t.me/slot_gacor_maxwin88" in page.text
+        and "https://t.me/togel_hk_resmi/2201" in page.text
+    )
     # a double submit (same form id) gives the same order
-    r2 = client.post("/portal/new", data={
-        "csrf_token": token, "submission_id": "abc123", "letter_number": "B-77/DJAI/11/2026",
-        "legal_basis": "UU ITE Pasal 27 ayat (2)", "text": "https://t.me/slot_gacor_maxwin88",
-    }, files={"file": ("daftar.csv", b"link\nhttps://t.me/togel_hk_resmi/2201\n", "text/csv")}, follow_redirects=False)
+    r2 = client.post(
+        "/portal/new",
+        data={
+            "csrf_token": token,
+            "submission_id": "abc123",
+            "letter_number": "B-77/DJAI/11/2026",
+            "legal_basis": "UU ITE Pasal 27 ayat (2)",
+            "text": "https://t.me/slot_gacor_maxwin88",
+        },
+        files={"file": ("daftar.csv", b"link\nhttps://t.me/togel_hk_resmi/2201\n", "text/csv")},
+        follow_redirects=False,
+    )
     assert r2.headers["location"].split("?")[0] == order_url.split("?")[0]
     listing = client.get("/portal")
     assert listing.text.count("TKD-") >= 1
@@ -93,19 +114,30 @@ def test_portal_shows_only_own_orders(client, factory, settings):
 def test_desk_outcome_and_lead_only_actions(client, factory, settings):
     factories.authority(factory)
     factories.user(factory, "mod@ronda.test", "moderator")
-    order = receive_email(factory, settings=settings, data=factories.mail(sender="x@gmail.example"), source="q").order
+    order = receive_email(
+        factory, settings=settings, data=factories.mail(sender="x@gmail.example"), source="q"
+    ).order
     login(client, "mod@ronda.test")
     page = client.get("/desk?status=quarantined")
     assert order.tracking_number in page.text
     token = csrf(page.text)
     # a moderator cannot assign a quarantined order (a lead's action)
-    r = client.post(f"/desk/takedowns/{order.tracking_number}/assign", data={"csrf_token": token, "authority": "komdigi"})
+    r = client.post(
+        f"/desk/takedowns/{order.tracking_number}/assign",
+        data={"csrf_token": token, "authority": "komdigi"},
+    )
     assert r.status_code == 403
     open_order = receive_email(factory, settings=settings, data=factories.mail(), source="o").order
     page = client.get(f"/desk/takedowns/{open_order.tracking_number}")
-    r = client.post(f"/desk/takedowns/{open_order.tracking_number}/items", data={
-        "csrf_token": csrf(page.text), "canonical": open_order.items[0].canonical, "status": "actioned"},
-        follow_redirects=False)
+    r = client.post(
+        f"/desk/takedowns/{open_order.tracking_number}/items",
+        data={
+            "csrf_token": csrf(page.text),
+            "canonical": open_order.items[0].canonical,
+            "status": "actioned",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     page = client.get(f"/desk/takedowns/{open_order.tracking_number}")
     assert "actioned" in page.text and "takedown.item_outcome" in page.text
@@ -114,8 +146,10 @@ def test_desk_outcome_and_lead_only_actions(client, factory, settings):
 def test_html_in_orders_is_shown_inert(client, factory, settings):
     factories.authority(factory)
     factories.user(factory, "lead@ronda.test", "lead")
-    evil = factories.mail(subject='<script>alert("x")</script> Permintaan',
-                          body='Nomor: <img src=x onerror=alert(1)>\nhttps://t.me/slot_gacor_maxwin88 t.me/"><script>alert(2)</script>')
+    evil = factories.mail(
+        subject='<script>alert("x")</script> Permintaan',
+        body='Nomor: <img src=x onerror=alert(1)>\nhttps://t.me/slot_gacor_maxwin88 t.me/"><script>alert(2)</script>',
+    )
     order = receive_email(factory, settings=settings, data=evil, source="evil").order
     login(client, "lead@ronda.test")
     page = client.get(f"/desk/takedowns/{order.tracking_number}").text

@@ -34,12 +34,14 @@ def test_order_by_mail_is_recorded_parsed_and_acknowledged(factory, settings, sm
     assert "27" in (order.legal_basis or "")
     assert not order.urgent
     assert order.deadline - order.received_at == timedelta(hours=24)
-    assert sorted(i.canonical for i in order.items) == sorted([
-        "https://t.me/slot_gacor_maxwin88",
-        "https://t.me/togel_hk_resmi/2201",
-        "https://t.me/+AbCdEfGhIjK12345",
-        "https://t.me/rtp_live_hariini",
-    ])
+    assert sorted(i.canonical for i in order.items) == sorted(
+        [
+            "https://t.me/slot_gacor_maxwin88",
+            "https://t.me/togel_hk_resmi/2201",
+            "https://t.me/+AbCdEfGhIjK12345",
+            "https://t.me/rtp_live_hariini",
+        ]
+    )
     assert [u.raw for u in order.unparsed] == ["https://t.me/share/url?url=x"]
 
     from tests.takedowns.helpers import flush_mail
@@ -68,8 +70,12 @@ def test_same_message_twice_gives_the_same_order(factory, settings):
     first = receive_email(factory, settings=settings, data=raw, source="a.eml")
     second = receive_email(factory, settings=settings, data=raw, source="b.eml")
     # the same Message-ID with different bytes (another Received header) too
-    third = receive_email(factory, settings=settings, data=b"Received: from relay\r\n" + raw, source="c.eml")
-    assert first.order.tracking_number == second.order.tracking_number == third.order.tracking_number
+    third = receive_email(
+        factory, settings=settings, data=b"Received: from relay\r\n" + raw, source="c.eml"
+    )
+    assert (
+        first.order.tracking_number == second.order.tracking_number == third.order.tracking_number
+    )
     assert second.duplicate and third.duplicate
     with factory() as s:
         assert s.scalar(select(func.count()).select_from(Takedown)) == 1
@@ -90,7 +96,9 @@ def test_unknown_sender_is_quarantined_and_not_acknowledged(factory, settings, s
 
 def test_urgent_words_give_four_hours(factory, settings):
     factories.authority(factory)
-    raw = factories.mail(subject="MENDESAK: propaganda terorisme", body="Segera blokir t.me/ansharud_daulah_id")
+    raw = factories.mail(
+        subject="MENDESAK: propaganda terorisme", body="Segera blokir t.me/ansharud_daulah_id"
+    )
     order = receive_email(factory, settings=settings, data=raw, source="u.eml").order
     assert order.urgent
     assert order.deadline - order.received_at == timedelta(hours=4)
@@ -100,8 +108,11 @@ def test_reply_in_thread_joins_the_order_and_raises_it(factory, settings):
     factories.authority(factory)
     first_raw = factories.mail(message_id="<surat-1@komdigi.go.id>")
     order = receive_email(factory, settings=settings, data=first_raw, source="1.eml").order
-    reply = factories.mail(subject="Re: Permintaan pemutusan akses", in_reply_to="<surat-1@komdigi.go.id>",
-                           body="Tambahan: https://t.me/kanal_tambahan_baru")
+    reply = factories.mail(
+        subject="Re: Permintaan pemutusan akses",
+        in_reply_to="<surat-1@komdigi.go.id>",
+        body="Tambahan: https://t.me/kanal_tambahan_baru",
+    )
     result = receive_email(factory, settings=settings, data=reply, source="2.eml")
     assert result.followup and not result.created
     assert result.order.tracking_number == order.tracking_number
@@ -113,8 +124,10 @@ def test_warning_letter_citing_the_letter_number_joins(factory, settings):
     factories.authority(factory)
     first = factories.mail(body="Nomor: B-99/DJAI/11/2026\nhttps://t.me/slot_gacor_maxwin88")
     order = receive_email(factory, settings=settings, data=first, source="1.eml").order
-    warning = factories.mail(subject="Surat Teguran Kedua (ST2)",
-                             body="Nomor: B-99/DJAI/11/2026\nBelum ditindaklanjuti: https://t.me/slot_gacor_maxwin88")
+    warning = factories.mail(
+        subject="Surat Teguran Kedua (ST2)",
+        body="Nomor: B-99/DJAI/11/2026\nBelum ditindaklanjuti: https://t.me/slot_gacor_maxwin88",
+    )
     result = receive_email(factory, settings=settings, data=warning, source="2.eml")
     assert result.followup
     assert result.order.tracking_number == order.tracking_number

@@ -13,10 +13,19 @@ from tests.support import factories
 
 def test_worker_polls_imap_records_and_acknowledges(factory, settings, imap_server, smtp_server):
     factories.authority(factory)
-    imap_server.deliver(factories.mail(message_id="<imap-1@komdigi.go.id>", body="https://t.me/slot_gacor_maxwin88"))
-    imap_server.deliver(factories.mail(message_id="<imap-2@komdigi.go.id>", body="https://t.me/togel_hk_resmi/9"))
-    box = ImapMailbox(host="127.0.0.1", port=imap_server.port, username=imap_server.user,
-                      password=imap_server.password, ssl=False)
+    imap_server.deliver(
+        factories.mail(message_id="<imap-1@komdigi.go.id>", body="https://t.me/slot_gacor_maxwin88")
+    )
+    imap_server.deliver(
+        factories.mail(message_id="<imap-2@komdigi.go.id>", body="https://t.me/togel_hk_resmi/9")
+    )
+    box = ImapMailbox(
+        host="127.0.0.1",
+        port=imap_server.port,
+        username=imap_server.user,
+        password=imap_server.password,
+        ssl=False,
+    )
     settings.imap = [box]
     settings.imap_poll_seconds = 0
     worker = Worker(factory=factory, settings=settings)

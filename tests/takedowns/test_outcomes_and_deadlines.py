@@ -21,7 +21,9 @@ LINKS = "https://t.me/slot_gacor_maxwin88\nhttps://t.me/togel_hk_resmi/2201\n"
 
 def _order(factory, settings, body=LINKS, subject="Permintaan pemutusan akses"):
     factories.authority(factory)
-    return receive_email(factory, settings=settings, data=factories.mail(body=body, subject=subject), source="t.eml").order
+    return receive_email(
+        factory, settings=settings, data=factories.mail(body=body, subject=subject), source="t.eml"
+    ).order
 
 
 def test_final_report_when_every_item_has_an_outcome(factory, settings, smtp_server):
@@ -37,7 +39,9 @@ def test_final_report_when_every_item_has_an_outcome(factory, settings, smtp_ser
         service.set_outcome(s, item=o.items[1], status="not_found", reason=None, actor="user:mod")
         assert o.status == "closed"
         with pytest.raises(InvalidTransition):
-            service.set_outcome(s, item=o.items[1], status="actioned", reason=None, actor="user:mod")
+            service.set_outcome(
+                s, item=o.items[1], status="actioned", reason=None, actor="user:mod"
+            )
     flush_mail(factory)
     sent = smtp_server.wait_for(1)
     assert len(sent) == 1
@@ -47,8 +51,16 @@ def test_final_report_when_every_item_has_an_outcome(factory, settings, smtp_ser
     assert "https://t.me/slot_gacor_maxwin88: actioned" in report
     assert "https://t.me/togel_hk_resmi/2201: content not found" in report
     with factory() as s:
-        actions = [e.action for e in audit.history(s, object_type="takedown", object_id=order.tracking_number)]
-    assert actions == ["takedown.received", "takedown.item_outcome", "takedown.item_outcome", "takedown.closed"]
+        actions = [
+            e.action
+            for e in audit.history(s, object_type="takedown", object_id=order.tracking_number)
+        ]
+    assert actions == [
+        "takedown.received",
+        "takedown.item_outcome",
+        "takedown.item_outcome",
+        "takedown.closed",
+    ]
 
 
 def test_escalation_at_75_percent_and_breach(factory, settings, smtp_server):
@@ -59,8 +71,15 @@ def test_escalation_at_75_percent_and_breach(factory, settings, smtp_server):
     start = order.received_at
     with session_scope(factory) as s:
         assert check_deadlines(s, settings=settings, now=start + timedelta(hours=17)).escalated == 0
-        assert check_deadlines(s, settings=settings, now=start + timedelta(hours=18, minutes=1)).escalated == 2
-        assert check_deadlines(s, settings=settings, now=start + timedelta(hours=19)).escalated == 0  # once only
+        assert (
+            check_deadlines(
+                s, settings=settings, now=start + timedelta(hours=18, minutes=1)
+            ).escalated
+            == 2
+        )
+        assert (
+            check_deadlines(s, settings=settings, now=start + timedelta(hours=19)).escalated == 0
+        )  # once only
     flush_mail(factory)
     sent = smtp_server.wait_for(1)
     assert len(sent) == 1 and "WARNING" in sent[0]["Subject"]
@@ -73,17 +92,33 @@ def test_escalation_at_75_percent_and_breach(factory, settings, smtp_server):
     flush_mail(factory)
     assert "BREACHED" in smtp_server.wait_for(1)[0]["Subject"]
     with factory() as s:
-        actions = [e.action for e in audit.history(s, object_type="takedown", object_id=order.tracking_number)]
+        actions = [
+            e.action
+            for e in audit.history(s, object_type="takedown", object_id=order.tracking_number)
+        ]
         assert "takedown.escalated" in actions and "takedown.breached" in actions
 
 
 def test_due_items_by_time_left(factory, settings):
     factories.authority(factory)
-    normal = receive_email(factory, settings=settings, data=factories.mail(body="https://t.me/kanal_biasa_saja"), source="a").order
-    urgent = receive_email(factory, settings=settings, data=factories.mail(subject="MENDESAK terorisme", body="https://t.me/ansharud_daulah_id"), source="b").order
+    normal = receive_email(
+        factory,
+        settings=settings,
+        data=factories.mail(body="https://t.me/kanal_biasa_saja"),
+        source="a",
+    ).order
+    urgent = receive_email(
+        factory,
+        settings=settings,
+        data=factories.mail(subject="MENDESAK terorisme", body="https://t.me/ansharud_daulah_id"),
+        source="b",
+    ).order
     with factory() as s:
         rows = due_items(s)
-        assert [o.tracking_number for _, o in rows] == [urgent.tracking_number, normal.tracking_number]
+        assert [o.tracking_number for _, o in rows] == [
+            urgent.tracking_number,
+            normal.tracking_number,
+        ]
 
 
 def test_lead_changes_urgency_with_audit(factory, settings):
@@ -91,24 +126,41 @@ def test_lead_changes_urgency_with_audit(factory, settings):
     with session_scope(factory) as s:
         o = service.get_order(s, order.tracking_number)
         with pytest.raises(BadInput):
-            service.set_urgency(s, settings=settings, order=o, urgent=True, actor="user:lead", reason=" ")
-        service.set_urgency(s, settings=settings, order=o, urgent=True, actor="user:lead", reason="ISIS content")
+            service.set_urgency(
+                s, settings=settings, order=o, urgent=True, actor="user:lead", reason=" "
+            )
+        service.set_urgency(
+            s, settings=settings, order=o, urgent=True, actor="user:lead", reason="ISIS content"
+        )
         assert o.deadline - o.received_at == timedelta(hours=4)
         assert all(i.deadline == o.deadline for i in o.items)
     with factory() as s:
         events = audit.history(s, object_type="takedown", object_id=order.tracking_number)
         changed = [e for e in events if e.action == "takedown.urgency_changed"]
-        assert changed and changed[0].data["reason"] == "ISIS content" and changed[0].actor == "user:lead"
+        assert (
+            changed
+            and changed[0].data["reason"] == "ISIS content"
+            and changed[0].actor == "user:lead"
+        )
 
 
 def test_policy_table_is_configuration(factory, settings):
     from ronda.config import DeadlinePolicy
 
-    settings.deadline_policies = [DeadlinePolicy(name="eu_tco", hours=1, urgent=True, categories=["terrorism"]),
-                                  DeadlinePolicy(name="normal", hours=12, urgent=False)]
+    settings.deadline_policies = [
+        DeadlinePolicy(name="eu_tco", hours=1, urgent=True, categories=["terrorism"]),
+        DeadlinePolicy(name="normal", hours=12, urgent=False),
+    ]
     factories.authority(factory)
-    a = receive_email(factory, settings=settings, data=factories.mail(subject="removal order: terorisme", body="t.me/ansharud_daulah_id"), source="a").order
-    b = receive_email(factory, settings=settings, data=factories.mail(body="t.me/kanal_biasa_saja"), source="b").order
+    a = receive_email(
+        factory,
+        settings=settings,
+        data=factories.mail(subject="removal order: terorisme", body="t.me/ansharud_daulah_id"),
+        source="a",
+    ).order
+    b = receive_email(
+        factory, settings=settings, data=factories.mail(body="t.me/kanal_biasa_saja"), source="b"
+    ).order
     assert (a.policy, a.deadline - a.received_at) == ("eu_tco", timedelta(hours=1))
     assert (b.policy, b.deadline - b.received_at) == ("normal", timedelta(hours=12))
 
@@ -117,11 +169,17 @@ def test_quarantine_assign_and_reject(factory, settings):
     factories.authority(factory)
     from ronda.accounts import service as accounts
 
-    a = receive_email(factory, settings=settings, data=factories.mail(sender="x@gmail.example"), source="a").order
-    b = receive_email(factory, settings=settings, data=factories.mail(sender="y@gmail.example"), source="b").order
+    a = receive_email(
+        factory, settings=settings, data=factories.mail(sender="x@gmail.example"), source="a"
+    ).order
+    b = receive_email(
+        factory, settings=settings, data=factories.mail(sender="y@gmail.example"), source="b"
+    ).order
     with session_scope(factory) as s:
         oa = service.get_order(s, a.tracking_number)
-        service.assign_quarantined(s, order=oa, authority=accounts.get_authority(s, "komdigi"), actor="user:lead")
+        service.assign_quarantined(
+            s, order=oa, authority=accounts.get_authority(s, "komdigi"), actor="user:lead"
+        )
         assert oa.status == "open" and oa.authority.slug == "komdigi"
         ob = service.get_order(s, b.tracking_number)
         service.reject_quarantined(s, order=ob, reason="spoofed", actor="user:lead")

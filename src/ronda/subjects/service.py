@@ -1,15 +1,18 @@
 """Find or create subjects for canonical references, in bulk.
 
-An order may name 10,000 links, so subjects are written with one
-insert-or-ignore per chunk and read back with one select per chunk. A post's
-subject points to its channel's subject (``parent_id``).
+An order may name 10,000 links, so subjects are written with Core
+insert-or-ignore statements and read back as ``(canonical, id)`` rows, one
+statement per chunk: no ORM objects are built for them. A post's subject
+points to its channel's subject (``parent_id``), so the channel is written
+first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ronda.db.upsert import insert_ignore
@@ -17,6 +20,7 @@ from ronda.links import Kind, Reference
 from ronda.subjects.models import Subject
 
 _CHUNK = 1000
+_TABLE: Any = Subject.__table__
 
 
 def _channel_of(ref: Reference) -> str | None:
@@ -25,48 +29,78 @@ def _channel_of(ref: Reference) -> str | None:
     return None
 
 
-def ensure_subjects(session: Session, refs: Iterable[Reference]) -> dict[str, Subject]:
-    """Return ``{canonical: Subject}`` for every reference, creating what is missing."""
+def ensure_subjects(session: Session, refs: Iterable[Reference]) -> dict[str, int]:
+    """Return ``{canonical: subject id}`` for every reference, creating what is missing."""
     wanted: dict[str, Reference] = {}
-    parents: dict[str, str] = {}
     for ref in refs:
         wanted.setdefault(ref.canonical, ref)
-        parent = _channel_of(ref)
-        if parent:
-            parents[ref.canonical] = parent
-    channel_rows = {
-        p: {"canonical": p, "kind": Kind.CHANNEL.value, "username": p.rsplit("/", 1)[1]}
-        for p in parents.values()
-        if p not in wanted
-    }
-    rows = [
+    parents = {c: p for c, ref in wanted.items() if (p := _channel_of(ref))}
+    channel_rows = [
         {
-            "canonical": ref.canonical,
-            "kind": ref.kind.value,
-            "username": ref.username,
-            "post_id": ref.post_id,
+            "canonical": p,
+            "kind": Kind.CHANNEL.value,
+            "username": p.rsplit("/", 1)[1],
+            "post_id": None,
+            "parent_id": None,
         }
-        for ref in wanted.values()
+        for p in sorted(set(parents.values()))
+        if p not in wanted
     ]
-    all_rows = list(channel_rows.values()) + rows
-    for start in range(0, len(all_rows), _CHUNK):
-        insert_ignore(session, Subject.__table__, all_rows[start : start + _CHUNK])  # type: ignore[arg-type]
-    found = load_subjects(session, [r["canonical"] for r in all_rows])
-    updates = []
-    for child, parent in parents.items():
-        subject = found[child]
-        if subject.parent_id is None:
-            updates.append((subject, found[parent].id))
-    for subject, parent_id in updates:
-        subject.parent_id = parent_id
-    session.flush()
-    return {c: found[c] for c in wanted}
+    own_channels = [
+        {
+            "canonical": c,
+            "kind": r.kind.value,
+            "username": r.username,
+            "post_id": r.post_id,
+            "parent_id": None,
+        }
+        for c, r in wanted.items()
+        if c not in parents
+    ]
+    _insert(session, channel_rows + own_channels)
+    parent_ids = load_ids(session, sorted(set(parents.values())))
+    posts = [
+        {
+            "canonical": c,
+            "kind": wanted[c].kind.value,
+            "username": wanted[c].username,
+            "post_id": wanted[c].post_id,
+            "parent_id": parent_ids.get(p),
+        }
+        for c, p in parents.items()
+    ]
+    _insert(session, posts)
+    ids = load_ids(session, list(wanted))
+    # posts recorded earlier without their channel get it now
+    orphans = (
+        session.execute(
+            select(Subject.id, Subject.canonical).where(
+                Subject.id.in_([ids[c] for c in parents][:_CHUNK]), Subject.parent_id.is_(None)
+            )
+        ).all()
+        if parents
+        else []
+    )
+    for subject_id, canonical in orphans:
+        session.execute(
+            update(Subject)
+            .where(Subject.id == subject_id)
+            .values(parent_id=parent_ids[parents[canonical]])
+        )
+    return ids
 
 
-def load_subjects(session: Session, canonicals: list[str]) -> dict[str, Subject]:
-    found: dict[str, Subject] = {}
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), _CHUNK):
+        insert_ignore(session, _TABLE, rows[start : start + _CHUNK])
+
+
+def load_ids(session: Session, canonicals: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
     for start in range(0, len(canonicals), _CHUNK):
         chunk = canonicals[start : start + _CHUNK]
-        for subject in session.scalars(select(Subject).where(Subject.canonical.in_(chunk))):
-            found[subject.canonical] = subject
+        for subject_id, canonical in session.execute(
+            select(Subject.id, Subject.canonical).where(Subject.canonical.in_(chunk))
+        ):
+            found[canonical] = subject_id
     return found

@@ -37,8 +37,12 @@ def visible_order(db: Session, principal: Principal, tracking: str) -> Any:
     raise Forbidden("this order belongs to another authority")
 
 
-@router.post("", status_code=201, response_model=Acknowledgment,
-             responses={200: {"model": Acknowledgment, "description": "the same order again (idempotent)"}})
+@router.post(
+    "",
+    status_code=201,
+    response_model=Acknowledgment,
+    responses={200: {"model": Acknowledgment, "description": "the same order again (idempotent)"}},
+)
 def create_takedown(
     request: Request,
     response: Response,
@@ -58,9 +62,14 @@ def create_takedown(
         authority_id=principal.authority_id,
         channel=Channel.API,
         body=body.model_dump_json().encode(),
-        submission=Submission(text=body.text, links=body.links, letter_number=body.letter_number,
-                              legal_basis=body.legal_basis, urgent=body.urgent,
-                              categories=body.categories),
+        submission=Submission(
+            text=body.text,
+            links=body.links,
+            letter_number=body.letter_number,
+            legal_basis=body.legal_basis,
+            urgent=body.urgent,
+            categories=body.categories,
+        ),
         idempotency_key=idempotency_key,
         actor=principal.actor,
     )
@@ -97,13 +106,22 @@ def list_takedowns(
         authority_id = principal.authority_id
     else:
         raise Forbidden("not allowed to list orders")
-    orders = service.list_orders(db, authority_id=authority_id, status=status, limit=limit, offset=offset)
+    orders = service.list_orders(
+        db, authority_id=authority_id, status=status, limit=limit, offset=offset
+    )
     counts = service.item_counts(db, [o.id for o in orders])
     return [
-        TakedownSummary(tracking_number=o.tracking_number, authority=o.authority.slug if o.authority else None,
-                        letter_number=o.letter_number, urgent=o.urgent, status=o.status,
-                        received_at=o.received_at, deadline=o.deadline, followups=o.followups,
-                        counts=counts[o.id])
+        TakedownSummary(
+            tracking_number=o.tracking_number,
+            authority=o.authority.slug if o.authority else None,
+            letter_number=o.letter_number,
+            urgent=o.urgent,
+            status=o.status,
+            received_at=o.received_at,
+            deadline=o.deadline,
+            followups=o.followups,
+            counts=counts[o.id],
+        )
         for o in orders
     ]
 
@@ -134,36 +152,54 @@ def due_row(item: TakedownItem, order: Any) -> dict[str, Any]:
 
 
 @router.get("/{tracking}", response_model=TakedownRead)
-def get_takedown(tracking: str, principal: Principal = Depends(current_principal),
-                 db: Session = Depends(get_db)) -> TakedownRead:
+def get_takedown(
+    tracking: str, principal: Principal = Depends(current_principal), db: Session = Depends(get_db)
+) -> TakedownRead:
     return TakedownRead.of(visible_order(db, principal, tracking))
 
 
 @router.get("/{tracking}/report")
-def get_report(tracking: str, principal: Principal = Depends(current_principal),
-               db: Session = Depends(get_db)) -> dict[str, Any]:
+def get_report(
+    tracking: str, principal: Principal = Depends(current_principal), db: Session = Depends(get_db)
+) -> dict[str, Any]:
     """Per item: outcome and time to action (final once ``status`` is ``closed``)."""
     return notices.report_data(visible_order(db, principal, tracking))
 
 
 @router.post("/{tracking}/items", response_model=TakedownRead)
-def set_item_outcome(tracking: str, body: OutcomeSet,
-                     principal: Principal = Depends(require(Role.LEAD, Role.MODERATOR)),
-                     db: Session = Depends(get_db)) -> TakedownRead:
+def set_item_outcome(
+    tracking: str,
+    body: OutcomeSet,
+    principal: Principal = Depends(require(Role.LEAD, Role.MODERATOR)),
+    db: Session = Depends(get_db),
+) -> TakedownRead:
     order = service.get_order(db, tracking)
     item = next((i for i in order.items if i.canonical == body.canonical), None)
     if item is None:
         raise NotFound(f"{body.canonical} is not an item of {order.tracking_number}")
-    service.set_outcome(db, item=item, status=body.status, reason=body.reason, actor=principal.actor)
+    service.set_outcome(
+        db, item=item, status=body.status, reason=body.reason, actor=principal.actor
+    )
     db.commit()
     return TakedownRead.of(service.get_order(db, tracking))
 
 
 @router.post("/{tracking}/urgency", response_model=TakedownRead)
-def set_urgency(tracking: str, body: UrgencySet, principal: Principal = Depends(require(Role.LEAD)),
-                db: Session = Depends(get_db), settings: Settings = Depends(get_settings_dep)) -> TakedownRead:
+def set_urgency(
+    tracking: str,
+    body: UrgencySet,
+    principal: Principal = Depends(require(Role.LEAD)),
+    db: Session = Depends(get_db),
+    settings: Settings = Depends(get_settings_dep),
+) -> TakedownRead:
     order = service.get_order(db, tracking)
-    service.set_urgency(db, settings=settings, order=order, urgent=body.urgent, actor=principal.actor,
-                        reason=body.reason)
+    service.set_urgency(
+        db,
+        settings=settings,
+        order=order,
+        urgent=body.urgent,
+        actor=principal.actor,
+        reason=body.reason,
+    )
     db.commit()
     return TakedownRead.of(service.get_order(db, tracking))

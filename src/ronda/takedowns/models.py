@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+
 from sqlalchemy import (
     JSON,
     BigInteger,

@@ -84,7 +84,9 @@ outcome of every link follows when all of them have been handled.
     return subject, body
 
 
-def queue_acknowledgment(session: Session, *, order: Takedown, to: str, in_reply_to: str | None) -> None:
+def queue_acknowledgment(
+    session: Session, *, order: Takedown, to: str, in_reply_to: str | None
+) -> None:
     subject, body = acknowledgment_text(order)
     domain = get_settings().desk_email.rsplit("@", 1)[-1]
     queue_mail(
@@ -145,8 +147,12 @@ def report_text(order: Takedown) -> tuple[str, str]:
         reason = f" — {item['reason']}" if item["reason"] else ""
         lines_id.append(f"  {item['canonical']}: {word_id} ({took}){reason}")
         lines_en.append(f"  {item['canonical']}: {word_en} ({took.replace('j', 'h')}){reason}")
-    summary_id = ", ".join(f"{OUTCOME_WORDS[ItemStatus(k)][0]} {v}" for k, v in data["counts"].items())
-    summary_en = ", ".join(f"{OUTCOME_WORDS[ItemStatus(k)][1]} {v}" for k, v in data["counts"].items())
+    summary_id = ", ".join(
+        f"{OUTCOME_WORDS[ItemStatus(k)][0]} {v}" for k, v in data["counts"].items()
+    )
+    summary_en = ", ".join(
+        f"{OUTCOME_WORDS[ItemStatus(k)][1]} {v}" for k, v in data["counts"].items()
+    )
     subject = f"[{order.tracking_number}] Laporan akhir / Final report"
     body = f"""Yth. Bapak/Ibu,
 
@@ -194,14 +200,20 @@ def queue_final_report(session: Session, *, order: Takedown) -> None:
     )
 
 
-def queue_escalation(session: Session, *, order: Takedown, items: list[TakedownItem], breach: bool) -> None:
+def queue_escalation(
+    session: Session, *, order: Takedown, items: list[TakedownItem], breach: bool
+) -> None:
     leads = list(
-        session.scalars(select(User.email).where(User.role.in_([Role.LEAD, Role.ADMIN]), User.active))
+        session.scalars(
+            select(User.email).where(User.role.in_([Role.LEAD, Role.ADMIN]), User.active)
+        )
     )
     if not leads:
         return
     word = "TERLAMPAUI / BREACHED" if breach else "PERINGATAN / WARNING"
-    lines = "\n".join(f"  {it.canonical}  (batas/deadline {local(it.deadline)})" for it in items[:200])
+    lines = "\n".join(
+        f"  {it.canonical}  (batas/deadline {local(it.deadline)})" for it in items[:200]
+    )
     more = f"\n  ... +{len(items) - 200}" if len(items) > 200 else ""
     body = f"""{word}: {order.tracking_number} ({order.authority.slug if order.authority else "-"})
 

@@ -112,7 +112,7 @@ def quick_sender(data: bytes) -> str | None:
         headers = BytesHeaderParser(policy=compat32).parsebytes(data[:65536], headersonly=True)
         address = parseaddr(str(headers.get("From", "")))[1]
         return address.lower() or None
-    except Exception:  # noqa: BLE001 - best effort only; the full parser reports problems
+    except Exception:
         return None
 
 
@@ -168,9 +168,13 @@ def process_raw(
             if raw is None:
                 raise NotFound(f"no raw input {raw_id}")
             if raw.channel == Channel.EMAIL:
-                result = _process_email(session, settings=settings, raw=raw, authority_slug=authority_slug)
+                result = _process_email(
+                    session, settings=settings, raw=raw, authority_slug=authority_slug
+                )
             else:
-                result = _process_file(session, settings=settings, raw=raw, authority_slug=authority_slug)
+                result = _process_file(
+                    session, settings=settings, raw=raw, authority_slug=authority_slug
+                )
             raw.status = RawStatus.PARSED
             raw.error = None
             raw.takedown_id = result.order.id
@@ -185,8 +189,9 @@ def process_raw(
         raise
 
 
-def _followup_target(session: Session, *, in_reply_to: str | None, references: list[str],
-                     subject: str, text: str) -> Takedown | None:
+def _followup_target(
+    session: Session, *, in_reply_to: str | None, references: list[str], subject: str, text: str
+) -> Takedown | None:
     ids = [i for i in [in_reply_to, *references] if i]
     for mid in ids:
         match = _ACK_ID.search(mid)
@@ -196,7 +201,10 @@ def _followup_target(session: Session, *, in_reply_to: str | None, references: l
             except NotFound:
                 pass
         order = session.scalar(
-            select(Takedown).where(Takedown.message_id == mid.strip("<>")).order_by(Takedown.id).limit(1)
+            select(Takedown)
+            .where(Takedown.message_id == mid.strip("<>"))
+            .order_by(Takedown.id)
+            .limit(1)
         )
         if order is not None:
             return order
@@ -227,15 +235,23 @@ def _process_email(
             invalid.append(Invalid(raw=att.filename or "(attachment)", reason=att.skipped_reason))
             continue
         try:
-            texts.append(extract_text(att.filename or "", att.data, content_type=att.content_type,
-                                      limits=settings.limits).text)
+            texts.append(
+                extract_text(
+                    att.filename or "",
+                    att.data,
+                    content_type=att.content_type,
+                    limits=settings.limits,
+                ).text
+            )
         except BadInput as exc:
             invalid.append(Invalid(raw=att.filename or "(attachment)", reason=exc.message))
     full_text = "\n".join(t for t in texts if t)
     refs, bad = split(extract(full_text))
     invalid = bad + invalid
-    urgency = detect_urgency(f"{mail.subject}\n{mail.text}")
-    letter = find_letter_number(f"{mail.subject}\n{mail.text}")
+    # what an official letter says about itself is near its top
+    head = f"{mail.subject}\n{mail.text[:20000]}"
+    urgency = detect_urgency(head)
+    letter = find_letter_number(head)
 
     # who sent it
     if authority_slug:
@@ -249,8 +265,9 @@ def _process_email(
                 f"sender {mail.from_address or '(none)'} is not registered for any authority"
             )
         else:
-            quarantine = _dkim_problem(raw.data, settings=settings, authority=authority,
-                                       sender=mail.from_address or "")
+            quarantine = _dkim_problem(
+                raw.data, settings=settings, authority=authority, sender=mail.from_address or ""
+            )
     if mail.defects and not refs and quarantine is None:
         quarantine = "unreadable message: " + "; ".join(mail.defects[:3])
 
@@ -260,7 +277,7 @@ def _process_email(
         references=_dedupe(refs),
         invalid=invalid,
         letter_number=letter,
-        legal_basis=find_legal_basis(mail.text),
+        legal_basis=find_legal_basis(mail.text[:20000]),
         urgent=urgency.urgent,
         categories=list(urgency.categories),
         sender=mail.from_address,
@@ -271,30 +288,57 @@ def _process_email(
     # a follow-up joins its order (only when the sender is trusted)
     if quarantine is None and authority is not None:
         hint = is_followup(mail.subject, mail.text)
-        target = _followup_target(session, in_reply_to=mail.in_reply_to,
-                                  references=list(mail.references), subject=mail.subject, text=mail.text)
+        target = _followup_target(
+            session,
+            in_reply_to=mail.in_reply_to,
+            references=list(mail.references),
+            subject=mail.subject,
+            text=mail.text,
+        )
         if target is None and letter:
-            target = service.find_open_by_letter(session, authority_id=authority.id, letter_number=letter)
+            target = service.find_open_by_letter(
+                session, authority_id=authority.id, letter_number=letter
+            )
         if target is not None and target.authority_id == authority.id:
-            service.join_followup(session, order=target, draft=draft, kind=hint.kind or "reply",
-                                  level=hint.level, actor=f"mail:{mail.from_address}")
-            service.remember_key(session, key=key, order=target, body_sha256=raw.sha256, raw_input_id=raw.id)
+            service.join_followup(
+                session,
+                order=target,
+                draft=draft,
+                kind=hint.kind or "reply",
+                level=hint.level,
+                actor=f"mail:{mail.from_address}",
+            )
+            service.remember_key(
+                session, key=key, order=target, body_sha256=raw.sha256, raw_input_id=raw.id
+            )
             return Received(order=target, created=False, followup=True)
 
     if len(draft.references) > settings.limits.max_items_per_order:
-        quarantine = (f"the order names {len(draft.references):,} subjects; the limit is "
-                      f"{settings.limits.max_items_per_order:,} per order (raw input kept)")
+        quarantine = (
+            f"the order names {len(draft.references):,} subjects; the limit is "
+            f"{settings.limits.max_items_per_order:,} per order (raw input kept)"
+        )
         draft.references = []
-    order = service.open_order(session, settings=settings, draft=draft, authority=authority,
-                               quarantine_reason=quarantine, actor=f"mail:{mail.from_address}")
+    order = service.open_order(
+        session,
+        settings=settings,
+        draft=draft,
+        authority=authority,
+        quarantine_reason=quarantine,
+        actor=f"mail:{mail.from_address}",
+    )
     service.remember_key(session, key=key, order=order, body_sha256=raw.sha256, raw_input_id=raw.id)
     if order.status == OrderStatus.OPEN and mail.from_address:
-        queue_acknowledgment(session, order=order, to=mail.from_address, in_reply_to=mail.message_id)
+        queue_acknowledgment(
+            session, order=order, to=mail.from_address, in_reply_to=mail.message_id
+        )
         order.acknowledged_at = utcnow()
     return Received(order=order, created=True)
 
 
-def _dkim_problem(data: bytes, *, settings: Settings, authority: Authority, sender: str) -> str | None:
+def _dkim_problem(
+    data: bytes, *, settings: Settings, authority: Authority, sender: str
+) -> str | None:
     """None when acceptable; the reason to quarantine otherwise.
 
     A signature from the sender's domain must verify; an authority marked
@@ -328,8 +372,16 @@ def receive_file(
     content_type: str | None = None,
 ) -> Received:
     """A spreadsheet, PDF or text file given by an operator for an authority."""
-    raw_id = store_raw(factory, settings=settings, channel=channel, data=data, source=filename,
-                       authority_id=authority.id, filename=filename, content_type=content_type)
+    raw_id = store_raw(
+        factory,
+        settings=settings,
+        channel=channel,
+        data=data,
+        source=filename,
+        authority_id=authority.id,
+        filename=filename,
+        content_type=content_type,
+    )
     return process_raw(factory, settings=settings, raw_id=raw_id, authority_slug=authority.slug)
 
 
@@ -369,13 +421,30 @@ def receive_submission(
                     raise Conflict("this Idempotency-Key was used with a different request body")
                 order = service.get_order_by_id(session, known.takedown_id)
                 return Received(order=order, created=False, duplicate=True)
-    raw_ids = [store_raw(factory, settings=settings, channel=channel, data=body,
-                         source=f"{channel.value} by {actor}", authority_id=authority_id,
-                         content_type="application/json")]
+    raw_ids = [
+        store_raw(
+            factory,
+            settings=settings,
+            channel=channel,
+            data=body,
+            source=f"{channel.value} by {actor}",
+            authority_id=authority_id,
+            content_type="application/json",
+        )
+    ]
     for filename, ctype, data in submission.files:
-        raw_ids.append(store_raw(factory, settings=settings, channel=channel, data=data,
-                                 source=filename, authority_id=authority_id, filename=filename,
-                                 content_type=ctype))
+        raw_ids.append(
+            store_raw(
+                factory,
+                settings=settings,
+                channel=channel,
+                data=data,
+                source=filename,
+                authority_id=authority_id,
+                filename=filename,
+                content_type=ctype,
+            )
+        )
     try:
         with factory() as session, session.begin():
             authority = session.get(Authority, authority_id)
@@ -387,9 +456,11 @@ def receive_submission(
             refs += text_refs
             invalid += text_bad
             file_texts = []
-            for (filename, ctype, data) in submission.files:
+            for filename, ctype, data in submission.files:
                 try:
-                    ft = extract_text(filename, data, content_type=ctype, limits=settings.limits).text
+                    ft = extract_text(
+                        filename, data, content_type=ctype, limits=settings.limits
+                    ).text
                     file_texts.append(ft)
                     f_refs, f_bad = split(extract(ft))
                     refs += f_refs
@@ -404,7 +475,8 @@ def receive_submission(
                 received_at=received_at,
                 references=_dedupe(refs),
                 invalid=invalid,
-                letter_number=(submission.letter_number or "").strip() or find_letter_number(all_text),
+                letter_number=(submission.letter_number or "").strip()
+                or find_letter_number(all_text),
                 legal_basis=(submission.legal_basis or "").strip() or find_legal_basis(all_text),
                 urgent=urgent,
                 categories=sorted({*submission.categories, *urgency.categories}),
@@ -413,21 +485,31 @@ def receive_submission(
             result: Received
             target = None
             if draft.letter_number:
-                target = service.find_open_by_letter(session, authority_id=authority.id,
-                                                     letter_number=draft.letter_number)
+                target = service.find_open_by_letter(
+                    session, authority_id=authority.id, letter_number=draft.letter_number
+                )
             if target is not None:
-                service.join_followup(session, order=target, draft=draft, kind="reminder",
-                                      level=None, actor=actor)
+                service.join_followup(
+                    session, order=target, draft=draft, kind="reminder", level=None, actor=actor
+                )
                 result = Received(order=target, created=False, followup=True)
             else:
                 quarantine = None
                 if len(draft.references) > settings.limits.max_items_per_order:
-                    quarantine = (f"the order names {len(draft.references):,} subjects; the limit "
-                                  f"is {settings.limits.max_items_per_order:,} per order")
+                    quarantine = (
+                        f"the order names {len(draft.references):,} subjects; the limit "
+                        f"is {settings.limits.max_items_per_order:,} per order"
+                    )
                     draft.references = []
-                order = service.open_order(session, settings=settings, draft=draft,
-                                           authority=authority, quarantine_reason=quarantine,
-                                           actor=actor, created_by_user_id=user_id)
+                order = service.open_order(
+                    session,
+                    settings=settings,
+                    draft=draft,
+                    authority=authority,
+                    quarantine_reason=quarantine,
+                    actor=actor,
+                    created_by_user_id=user_id,
+                )
                 order.acknowledged_at = utcnow()
                 result = Received(order=order, created=True)
             for raw in raws:
@@ -435,8 +517,13 @@ def receive_submission(
                     raw.status = RawStatus.PARSED
                     raw.takedown_id = result.order.id
             if key:
-                service.remember_key(session, key=key, order=result.order, body_sha256=digest,
-                                     raw_input_id=raw_ids[0])
+                service.remember_key(
+                    session,
+                    key=key,
+                    order=result.order,
+                    body_sha256=digest,
+                    raw_input_id=raw_ids[0],
+                )
             session.flush()
             _ = result.order.items, result.order.unparsed, result.order.authority
             return result
@@ -450,13 +537,16 @@ def receive_submission(
         raise
 
 
-def _process_file(session: Session, *, settings: Settings, raw: RawInput, authority_slug: str | None) -> Received:
+def _process_file(
+    session: Session, *, settings: Settings, raw: RawInput, authority_slug: str | None
+) -> Received:
     key = f"file:{raw.authority_id}:{raw.sha256}"
     known = service.find_by_key(session, key)
     if known is not None:
         order = session.get(Takedown, known.takedown_id)
         assert order is not None
         return Received(order=order, created=False, duplicate=True)
+    authority: Authority | None
     if authority_slug:
         authority = accounts.get_authority(session, authority_slug)
     elif raw.authority_id is not None:
@@ -466,8 +556,9 @@ def _process_file(session: Session, *, settings: Settings, raw: RawInput, author
     invalid: list[Invalid] = []
     text = ""
     try:
-        text = extract_text(raw.filename or "", raw.data, content_type=raw.content_type,
-                            limits=settings.limits).text
+        text = extract_text(
+            raw.filename or "", raw.data, content_type=raw.content_type, limits=settings.limits
+        ).text
     except BadInput as exc:
         invalid.append(Invalid(raw=raw.filename or "(file)", reason=exc.message))
     refs, bad = split(extract(text))
@@ -485,11 +576,19 @@ def _process_file(session: Session, *, settings: Settings, raw: RawInput, author
     )
     quarantine = None if authority is not None else "no authority given for this file"
     if len(draft.references) > settings.limits.max_items_per_order:
-        quarantine = (f"the file names {len(draft.references):,} subjects; the limit is "
-                      f"{settings.limits.max_items_per_order:,} per order (raw input kept)")
+        quarantine = (
+            f"the file names {len(draft.references):,} subjects; the limit is "
+            f"{settings.limits.max_items_per_order:,} per order (raw input kept)"
+        )
         draft.references = []
-    order = service.open_order(session, settings=settings, draft=draft, authority=authority,
-                               quarantine_reason=quarantine, actor=f"file:{raw.filename}")
+    order = service.open_order(
+        session,
+        settings=settings,
+        draft=draft,
+        authority=authority,
+        quarantine_reason=quarantine,
+        actor=f"file:{raw.filename}",
+    )
     service.remember_key(session, key=key, order=order, body_sha256=raw.sha256, raw_input_id=raw.id)
     if order.status == OrderStatus.OPEN:
         order.acknowledged_at = utcnow()

@@ -15,14 +15,38 @@ class TakedownCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(default="", max_length=1_000_000, description="Free text; every Telegram reference in it is read.")
-    links: list[str] = Field(default_factory=list, max_length=20_000, description="One reference per entry.")
-    letter_number: str | None = Field(default=None, max_length=200, description="Nomor surat of the official letter.")
-    legal_basis: str | None = Field(default=None, max_length=1000, description="Dasar hukum, e.g. 'UU ITE Pasal 27 ayat (2)'.")
-    urgent: bool | None = Field(default=None, description="True for an urgent order (4 hours); read from the text when absent.")
-    categories: list[Literal["terrorism", "csam", "public_order", "eu_removal_order", "porn", "gambling", "scam", "hate", "hoax", "spam"]] = Field(
-        default_factory=list, max_length=10
+    text: str = Field(
+        default="",
+        max_length=1_000_000,
+        description="Free text; every Telegram reference in it is read.",
     )
+    links: list[str] = Field(
+        default_factory=list, max_length=20_000, description="One reference per entry."
+    )
+    letter_number: str | None = Field(
+        default=None, max_length=200, description="Nomor surat of the official letter."
+    )
+    legal_basis: str | None = Field(
+        default=None, max_length=1000, description="Dasar hukum, e.g. 'UU ITE Pasal 27 ayat (2)'."
+    )
+    urgent: bool | None = Field(
+        default=None,
+        description="True for an urgent order (4 hours); read from the text when absent.",
+    )
+    categories: list[
+        Literal[
+            "terrorism",
+            "csam",
+            "public_order",
+            "eu_removal_order",
+            "porn",
+            "gambling",
+            "scam",
+            "hate",
+            "hoax",
+            "spam",
+        ]
+    ] = Field(default_factory=list, max_length=10)
 
 
 class ItemRead(BaseModel):
@@ -78,8 +102,14 @@ class TakedownRead(BaseModel):
             followups=order.followups,
             counts=counts,
             items=[
-                ItemRead(canonical=i.canonical, kind=i.kind, status=i.status, reason=i.reason,
-                         deadline=i.deadline, outcome_at=i.outcome_at)
+                ItemRead(
+                    canonical=i.canonical,
+                    kind=i.kind,
+                    status=i.status,
+                    reason=i.reason,
+                    deadline=i.deadline,
+                    outcome_at=i.outcome_at,
+                )
                 for i in order.items
             ],
             unparsed=[UnparsedRead(raw=u.raw, reason=u.reason) for u in order.unparsed],

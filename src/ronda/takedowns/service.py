@@ -22,6 +22,7 @@ from ronda.audit import service as audit
 from ronda.config import Settings
 from ronda.db.base import utcnow
 from ronda.db.counters import next_value
+from ronda.db.upsert import insert_many
 from ronda.errors import BadInput, Conflict, InvalidTransition, NotFound
 from ronda.links import Invalid, Reference
 from ronda.subjects.service import ensure_subjects
@@ -97,7 +98,9 @@ def open_order(
     if not draft.references and quarantine_reason is None:
         quarantine_reason = "no Telegram link found in the order"
     order = Takedown(
-        tracking_number=new_tracking_number(session, received_at=draft.received_at, tz=settings.timezone),
+        tracking_number=new_tracking_number(
+            session, received_at=draft.received_at, tz=settings.timezone
+        ),
         authority=authority,
         status=OrderStatus.QUARANTINED if quarantine_reason else OrderStatus.OPEN,
         quarantine_reason=quarantine_reason,
@@ -154,7 +157,7 @@ def add_items(
     present = set(
         session.scalars(select(TakedownItem.subject_id).where(TakedownItem.takedown_id == order.id))
     )
-    subject_ids = [s.id for s in subjects.values() if s.id not in present]
+    subject_ids = [sid for sid in subjects.values() if sid not in present]
     primaries: dict[int, int] = {}
     for start in range(0, len(subject_ids), 1000):
         chunk = subject_ids[start : start + 1000]
@@ -175,34 +178,38 @@ def add_items(
     new_rows = []
     seen: set[int] = set()
     for ref in references:
-        subject = subjects[ref.canonical]
-        if subject.id in present or subject.id in seen:
+        subject_id = subjects[ref.canonical]
+        if subject_id in present or subject_id in seen:
             continue
-        seen.add(subject.id)
+        seen.add(subject_id)
         new_rows.append(
             {
                 "takedown_id": order.id,
-                "subject_id": subject.id,
+                "subject_id": subject_id,
                 "canonical": ref.canonical,
                 "kind": ref.kind.value,
                 "raw": ref.raw[:1000],
                 "status": ItemStatus.PENDING.value,
-                "linked_item_id": primaries.get(subject.id),
+                "linked_item_id": primaries.get(subject_id),
                 "added_at": now,
                 "deadline": deadline,
             }
         )
     if new_rows:
-        session.execute(TakedownItem.__table__.insert(), new_rows)  # type: ignore[attr-defined]
+        insert_many(session, TakedownItem.__table__, new_rows)  # type: ignore[arg-type]
         session.expire(order, ["items"])
     return len(new_rows)
 
 
 def add_unparsed(session: Session, *, order: Takedown, invalid: Sequence[Invalid]) -> None:
     if invalid:
-        session.execute(
-            UnparsedFragment.__table__.insert(),  # type: ignore[attr-defined]
-            [{"takedown_id": order.id, "raw": i.raw[:1000], "reason": i.reason[:500]} for i in invalid],
+        insert_many(
+            session,
+            UnparsedFragment.__table__,  # type: ignore[arg-type]
+            [
+                {"takedown_id": order.id, "raw": i.raw[:1000], "reason": i.reason[:500]}
+                for i in invalid
+            ],
         )
         session.expire(order, ["unparsed"])
 
@@ -356,8 +363,12 @@ def set_outcome(
             object_type="takedown",
             object_id=it.takedown.tracking_number,
             at=when,
-            data={"item": it.canonical, "status": status.value, "reason": reason,
-                  "via": None if it is item else item.takedown.tracking_number},
+            data={
+                "item": it.canonical,
+                "status": status.value,
+                "reason": reason,
+                "via": None if it is item else item.takedown.tracking_number,
+            },
         )
     session.flush()
     for order in {it.takedown for it in changed}:
@@ -404,7 +415,9 @@ def set_urgency(
         raise BadInput("say why the urgency changes")
     if order.urgent == urgent:
         return order
-    categories = [c for c in order.categories if urgent or c not in ("terrorism", "csam", "public_order")]
+    categories = [
+        c for c in order.categories if urgent or c not in ("terrorism", "csam", "public_order")
+    ]
     policy = choose_policy(settings.deadline_policies, urgent=urgent, categories=categories)
     if not urgent and policy.urgent:
         policy = choose_policy(settings.deadline_policies, urgent=False, categories=[])
@@ -425,8 +438,13 @@ def set_urgency(
         action="takedown.urgency_changed",
         object_type="takedown",
         object_id=order.tracking_number,
-        data={"urgent": urgent, "policy": policy.name, "old_deadline": old.isoformat(),
-              "deadline": order.deadline.isoformat(), "reason": reason},
+        data={
+            "urgent": urgent,
+            "policy": policy.name,
+            "old_deadline": old.isoformat(),
+            "deadline": order.deadline.isoformat(),
+            "reason": reason,
+        },
     )
     return order
 

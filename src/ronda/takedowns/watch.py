@@ -31,7 +31,9 @@ class WatchResult:
     breached: int = 0
 
 
-def check_deadlines(session: Session, *, settings: Settings, now: datetime | None = None) -> WatchResult:
+def check_deadlines(
+    session: Session, *, settings: Settings, now: datetime | None = None
+) -> WatchResult:
     now = now or utcnow()
     result = WatchResult()
     rows = session.execute(
@@ -56,31 +58,51 @@ def check_deadlines(session: Session, *, settings: Settings, now: datetime | Non
             if item.escalated_at is None:
                 item.escalated_at = now
             to_breach[order.id].append(item)
-        elif item.escalated_at is None and now >= escalation_time(start, item.deadline, settings.escalate_at):
+        elif item.escalated_at is None and now >= escalation_time(
+            start, item.deadline, settings.escalate_at
+        ):
             item.escalated_at = now
             to_escalate[order.id].append(item)
     for order_id, items in to_escalate.items():
         order = orders[order_id]
         result.escalated += len(items)
-        log.warning("takedown %s: %d item(s) past %.0f%% of their time", order.tracking_number,
-                    len(items), settings.escalate_at * 100)
-        audit.record(session, actor="worker", action="takedown.escalated", object_type="takedown",
-                     object_id=order.tracking_number, at=now,
-                     data={"items": [i.canonical for i in items[:500]], "count": len(items)})
+        log.warning(
+            "takedown %s: %d item(s) past %.0f%% of their time",
+            order.tracking_number,
+            len(items),
+            settings.escalate_at * 100,
+        )
+        audit.record(
+            session,
+            actor="worker",
+            action="takedown.escalated",
+            object_type="takedown",
+            object_id=order.tracking_number,
+            at=now,
+            data={"items": [i.canonical for i in items[:500]], "count": len(items)},
+        )
         queue_escalation(session, order=order, items=items, breach=False)
     for order_id, items in to_breach.items():
         order = orders[order_id]
         result.breached += len(items)
         log.error("takedown %s: %d item(s) past their deadline", order.tracking_number, len(items))
-        audit.record(session, actor="worker", action="takedown.breached", object_type="takedown",
-                     object_id=order.tracking_number, at=now,
-                     data={"items": [i.canonical for i in items[:500]], "count": len(items)})
+        audit.record(
+            session,
+            actor="worker",
+            action="takedown.breached",
+            object_type="takedown",
+            object_id=order.tracking_number,
+            at=now,
+            data={"items": [i.canonical for i in items[:500]], "count": len(items)},
+        )
         queue_escalation(session, order=order, items=items, breach=True)
     session.flush()
     return result
 
 
-def due_items(session: Session, *, limit: int = 500, authority_id: int | None = None) -> list[tuple[TakedownItem, Takedown]]:
+def due_items(
+    session: Session, *, limit: int = 500, authority_id: int | None = None
+) -> list[tuple[TakedownItem, Takedown]]:
     """Open items by time left (soonest deadline first)."""
     query = (
         select(TakedownItem, Takedown)
