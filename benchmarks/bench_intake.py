@@ -62,13 +62,7 @@ def run(url: str, n: int, repeats: int, smtp_port: int, sink: _Sink) -> list[tup
     settings = Settings(database_url=url, smtp=SmtpSettings(host="127.0.0.1", port=smtp_port))
     use_settings(settings)
     with session_scope(factory) as s:
-        accounts.add_authority(s, slug=f"komdigi-{uuid.uuid4().hex[:6]}", name="Komdigi", emails=[])
-    with session_scope(factory) as s:
-        a = accounts.list_authorities(s)[-1]
-        try:
-            accounts.add_authority_email(s, authority=a, address="aduan@komdigi.go.id")
-        except Exception:
-            pass
+        accounts.add_authority(s, slug="komdigi", name="Komdigi", emails=["aduan@komdigi.go.id"])
     results = []
     for run_no in range(repeats):
         data = make_mail(n, run_no)
