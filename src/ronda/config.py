@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     cookie_secure: bool = True
     session_hours: float = 12.0
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    mail_dir: str = ""
     imap: list[ImapMailbox] = Field(default_factory=list)
     imap_poll_seconds: float = 60.0
     worker_tick_seconds: float = 5.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -42,15 +43,27 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    config: Annotated[Path | None, typer.Option("--config", help="A TOML settings file (else $RONDA_CONFIG or ./ronda.toml).", exists=True, dir_okay=False)] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="A TOML settings file (else $RONDA_CONFIG or ./ronda.toml).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     if config is not None:
         os.environ["RONDA_CONFIG"] = str(config)
         reset_settings()
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 @db_app.command("upgrade")
@@ -85,8 +98,16 @@ def audit_verify() -> None:
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
-    demo: Annotated[bool, typer.Option("--demo", help="Embedded SQLite (./ronda-demo.db) with demo data; cookies without the Secure flag for plain http.")] = False,
-    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run the worker loop in the same process.")] = True,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Embedded SQLite (./ronda-demo.db) with demo data; cookies without the Secure flag for plain http.",
+        ),
+    ] = False,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Run the worker loop in the same process.")
+    ] = True,
 ) -> None:
     """Run the web console and API (and, by default, the worker) in one process."""
     import uvicorn
@@ -96,6 +117,7 @@ def serve(
     if demo:
         os.environ.setdefault("RONDA_DATABASE_URL", "sqlite:///./ronda-demo.db")
         os.environ.setdefault("RONDA_COOKIE_SECURE", "false")
+        os.environ.setdefault("RONDA_MAIL_DIR", "./ronda-demo-mail")
         os.environ.setdefault("RONDA_BASE_URL", f"http://{host}:{port}")
         reset_settings()
     settings = get_settings()
@@ -104,9 +126,11 @@ def serve(
         from ronda.demo import DEMO_PASSWORD, seed
 
         created = seed(fac, settings)
-        console.print(("demo data created" if created else "demo data already present")
-                      + f"; log in as lead@ronda.example, moderator@ronda.example or narahubung@komdigi.example"
-                      f" with password [bold]{DEMO_PASSWORD}[/]")
+        console.print(
+            ("demo data created" if created else "demo data already present")
+            + f"; log in as lead@ronda.example, moderator@ronda.example or narahubung@komdigi.example"
+            f" with password [bold]{DEMO_PASSWORD}[/]"
+        )
     stop = threading.Event()
     if worker:
         from ronda.worker import Worker
@@ -133,10 +157,8 @@ def worker_cmd(
     if once:
         w.tick()
         return
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         w.run_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 def _mount_optional() -> None:

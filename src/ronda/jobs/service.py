@@ -72,7 +72,8 @@ def enqueue(
 
 
 def backoff(attempts: int) -> timedelta:
-    return min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    delay: timedelta = BASE_BACKOFF * (2 ** max(attempts - 1, 0))
+    return min(delay, MAX_BACKOFF)
 
 
 def _claim(factory: sessionmaker[Session], kinds: Iterable[str] | None, limit: int) -> list[int]:
@@ -99,14 +100,16 @@ def _claim(factory: sessionmaker[Session], kinds: Iterable[str] | None, limit: i
 
 def run_one(factory: sessionmaker[Session], job_id: int) -> bool:
     """Run one claimed job; True when it succeeded."""
+    error: str | None = None
     with factory() as session:
         job = session.get(Job, job_id)
         if job is None or job.status != JobStatus.PENDING:
             return False
-        fn = _HANDLERS.get(job.kind)
+        kind = job.kind
+        fn = _HANDLERS.get(kind)
         try:
             if fn is None:
-                raise LookupError(f"no handler for job kind {job.kind!r}")
+                raise LookupError(f"no handler for job kind {kind!r}")
             fn(session, job)
             job.status = JobStatus.DONE
             job.done_at = utcnow()
@@ -114,13 +117,16 @@ def run_one(factory: sessionmaker[Session], job_id: int) -> bool:
             job.locked_until = None
             job.last_error = None
             session.commit()
-            return True
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
+        except Exception as exc:  # every failure is recorded and retried
             session.rollback()
             error = f"{type(exc).__name__}: {exc}"
-            log.warning("job %s (%s) failed: %s", job_id, job.kind, error)
-            _record_failure(factory, job_id, error)
-            return False
+    # Record the failure only after the handler's session has let go of its
+    # transaction: on SQLite a second writer would wait for it.
+    if error is None:
+        return True
+    log.warning("job %s (%s) failed: %s", job_id, kind, error)
+    _record_failure(factory, job_id, error)
+    return False
 
 
 def _record_failure(factory: sessionmaker[Session], job_id: int, error: str) -> None:

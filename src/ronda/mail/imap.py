@@ -7,6 +7,7 @@ the second read harmless.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 import ssl
@@ -32,14 +33,18 @@ class PollResult:
 
 def _connect(box: ImapMailbox) -> imaplib.IMAP4:
     if box.ssl:
-        return imaplib.IMAP4_SSL(box.host, box.port, ssl_context=ssl.create_default_context(), timeout=30)
+        return imaplib.IMAP4_SSL(
+            box.host, box.port, ssl_context=ssl.create_default_context(), timeout=30
+        )
     client = imaplib.IMAP4(box.host, box.port, timeout=30)
     if box.starttls:
         client.starttls(ssl_context=ssl.create_default_context())
     return client
 
 
-def poll_mailbox(factory: sessionmaker[Session], *, settings: Settings, box: ImapMailbox) -> PollResult:
+def poll_mailbox(
+    factory: sessionmaker[Session], *, settings: Settings, box: ImapMailbox
+) -> PollResult:
     result = PollResult()
     client = _connect(box)
     try:
@@ -54,8 +59,12 @@ def poll_mailbox(factory: sessionmaker[Session], *, settings: Settings, box: Ima
             size = _size(meta)
             if size is not None and size > settings.limits.max_raw_bytes:
                 result.too_large += 1
-                log.error("IMAP %s uid %s is %d bytes, over limits.max_raw_bytes; left unread on the server",
-                          box.host, uid.decode(), size)
+                log.error(
+                    "IMAP %s uid %s is %d bytes, over limits.max_raw_bytes; left unread on the server",
+                    box.host,
+                    uid.decode(),
+                    size,
+                )
                 continue
             typ, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = _body(parts)
@@ -64,19 +73,23 @@ def poll_mailbox(factory: sessionmaker[Session], *, settings: Settings, box: Ima
                 continue
             result.fetched += 1
             try:
-                receive_email(factory, settings=settings, data=raw,
-                              source=f"imap://{box.username}@{box.host}/{box.folder};uid={uid.decode()}")
+                receive_email(
+                    factory,
+                    settings=settings,
+                    data=raw,
+                    source=f"imap://{box.username}@{box.host}/{box.folder};uid={uid.decode()}",
+                )
             except RondaError as exc:
                 result.failed += 1
-                log.error("IMAP %s uid %s: %s (raw input kept)", box.host, uid.decode(), exc.message)
+                log.error(
+                    "IMAP %s uid %s: %s (raw input kept)", box.host, uid.decode(), exc.message
+                )
             else:
                 result.recorded += 1
             client.uid("STORE", uid, "+FLAGS", f"(\\Seen {KEYWORD})")
     finally:
-        try:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
             client.logout()
-        except (imaplib.IMAP4.error, OSError):
-            pass
     return result
 
 

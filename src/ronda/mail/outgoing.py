@@ -12,6 +12,7 @@ import ssl
 import uuid
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -67,7 +68,9 @@ def build_message(payload: dict[str, Any]) -> EmailMessage:
 
 def send(smtp: SmtpSettings, message: EmailMessage) -> None:
     if not smtp.host:
-        raise BadInput("no SMTP server configured (RONDA_SMTP__HOST)")
+        raise BadInput(
+            "no SMTP server configured (RONDA_SMTP__HOST, or RONDA_MAIL_DIR to keep mail as files)"
+        )
     context = ssl.create_default_context()
     if smtp.ssl:
         client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -83,6 +86,21 @@ def send(smtp: SmtpSettings, message: EmailMessage) -> None:
         client.send_message(message)
 
 
+def write_to_dir(directory: str, message: EmailMessage) -> Path:
+    """Keep the message as an .eml file (demo and development: no SMTP server)."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in str(message["Message-ID"]))
+    path = folder / f"{safe.strip('_')}.eml"
+    path.write_bytes(message.as_bytes())
+    return path
+
+
 @jobs.handler(MAIL_JOB)
 def _deliver(session: Session, job: Job) -> None:
-    send(get_settings().smtp, build_message(job.payload))
+    settings = get_settings()
+    message = build_message(job.payload)
+    if settings.smtp.host or not settings.mail_dir:
+        send(settings.smtp, message)
+    else:
+        write_to_dir(settings.mail_dir, message)
