@@ -10,8 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import ronda.db.base  # noqa: F401
-
+import ronda.db.base
 
 revision: str = "0001"
 down_revision: str | None = None
