@@ -173,3 +173,46 @@ def test_openapi_documents_the_takedown_api(client):
     schema = client.get("/openapi.json").json()
     assert "/api/v1/takedowns" in schema["paths"]
     assert "/api/v1/takedowns/{tracking}" in schema["paths"]
+
+
+def test_order_as_an_uploaded_file(client, factory):
+    import io
+
+    from openpyxl import Workbook
+
+    key = factories.authority(factory)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["No", "Tautan", "Kategori"])
+    ws.append([1, "https://t.me/slot_gacor_maxwin88", "judi"])
+    ws.append([2, "t.me/togel_hk_resmi/2201", "judi"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    files = {
+        "file": (
+            "daftar.xlsx",
+            buf.getvalue(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    }
+    r = client.post(
+        "/api/v1/takedowns/files",
+        headers=auth(key),
+        files=files,
+        data={"letter_number": "B-3/DJAI/11/2026", "legal_basis": "UU ITE Pasal 27 ayat (2)"},
+    )
+    assert r.status_code == 201, r.text
+    ack = r.json()
+    assert ack["items"] == 2 and ack["status"] == "open"
+    got = client.get(f"/api/v1/takedowns/{ack['tracking_number']}", headers=auth(key)).json()
+    assert got["letter_number"] == "B-3/DJAI/11/2026" and got["channel"] == "upload"
+    bad = client.post(
+        "/api/v1/takedowns/files",
+        headers=auth(key),
+        files={"file": ("x.csv", b"\x00\x01garbage\xff" * 50, "text/csv")},
+    )
+    assert (
+        bad.status_code == 201
+        and bad.json()["status"] == "quarantined"
+        and bad.json()["unparsed"] == 1
+    )

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+import json
+
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from ronda.accounts.models import Role
 from ronda.config import Settings
-from ronda.errors import BadInput, Forbidden, NotFound
+from ronda.errors import BadInput, Forbidden, NotFound, TooLarge
 from ronda.takedowns import notices, service
 from ronda.takedowns.models import Channel, TakedownItem
-from ronda.takedowns.receive import Submission, receive_submission
+from ronda.takedowns.receive import Received, Submission, receive_submission
 from ronda.takedowns.schemas import (
     Acknowledgment,
     OutcomeSet,
@@ -75,6 +78,60 @@ def create_takedown(
     )
     if not result.created:
         response.status_code = 200
+    return _acknowledgment(result, settings)
+
+
+@router.post(
+    "/files",
+    status_code=201,
+    response_model=Acknowledgment,
+    responses={200: {"model": Acknowledgment, "description": "the same order again (idempotent)"}},
+)
+async def upload_takedown(
+    request: Request,
+    response: Response,
+    file: Annotated[UploadFile, File(description="CSV, XLSX, PDF or TXT listing the links.")],
+    letter_number: Annotated[str | None, Form(max_length=200)] = None,
+    legal_basis: Annotated[str | None, Form(max_length=1000)] = None,
+    urgent: Annotated[bool | None, Form()] = None,
+    principal: Principal = Depends(require(Role.AUTHORITY)),
+    settings: Settings = Depends(get_settings_dep),
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Acknowledgment:
+    """Send an order as a file (multipart/form-data). The file is stored before it is read."""
+    if principal.authority_id is None:
+        raise Forbidden("only an authority's key or liaison officer can send orders")
+    data = await file.read(settings.limits.max_attachment_bytes + 1)
+    if len(data) > settings.limits.max_attachment_bytes:
+        raise TooLarge(f"the file is larger than {settings.limits.max_attachment_bytes:,} bytes")
+    fields = {
+        "letter_number": letter_number,
+        "legal_basis": legal_basis,
+        "urgent": urgent,
+        "filename": file.filename,
+    }
+    result = await run_in_threadpool(
+        receive_submission,
+        request.app.state.factory,
+        settings=settings,
+        authority_id=principal.authority_id,
+        channel=Channel.UPLOAD,
+        body=json.dumps(fields, sort_keys=True).encode(),
+        submission=Submission(
+            letter_number=letter_number,
+            legal_basis=legal_basis,
+            urgent=urgent,
+            files=[(file.filename or "upload", file.content_type, data)],
+        ),
+        idempotency_key=idempotency_key,
+        actor=principal.actor,
+    )
+    if not result.created:
+        response.status_code = 200
+    return _acknowledgment(result, settings)
+
+
+def _acknowledgment(result: Received, settings: Settings) -> Acknowledgment:
     order = result.order
     return Acknowledgment(
         tracking_number=order.tracking_number,
