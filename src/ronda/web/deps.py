@@ -72,7 +72,6 @@ class Principal:
         return "anonymous"
 
 
-
 def _api_secret(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):

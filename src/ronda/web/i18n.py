@@ -82,24 +82,25 @@ ID: dict[str, str] = {
     "closed": "selesai",
     "quarantined": "dikarantina",
     "Nothing here.": "Tidak ada.",
+    "admin": "admin",
+    "lead": "koordinator",
+    "moderator": "moderator",
+    "authority": "narahubung",
     "Input": "Masukan",
     "Error": "Galat",
     "Re-parse": "Proses ulang",
     "All orders": "Semua permintaan",
     # public page for authorities
     "How to send a takedown order": "Cara mengirim permintaan pemutusan akses",
-    "This desk handles orders from registered authorities to block access to, or remove, public channels, groups, posts and invite links.":
-        "Meja ini menangani permintaan dari instansi terdaftar untuk memutus akses atau menghapus kanal, grup, unggahan, dan tautan undangan publik.",
+    "This desk handles orders from registered authorities to block access to, or remove, public channels, groups, posts and invite links.": "Meja ini menangani permintaan dari instansi terdaftar untuk memutus akses atau menghapus kanal, grup, unggahan, dan tautan undangan publik.",
     "By e-mail": "Melalui surel",
     "Send the official letter to": "Kirim surat resmi ke",
-    "from an address registered for your authority. Mail from other addresses is held for checking and is not acted on until a lead confirms it.":
-        "dari alamat yang terdaftar untuk instansi Anda. Surel dari alamat lain ditahan untuk diperiksa dan tidak ditindak sebelum dikonfirmasi.",
+    "from an address registered for your authority. Mail from other addresses is held for checking and is not acted on until a lead confirms it.": "dari alamat yang terdaftar untuk instansi Anda. Surel dari alamat lain ditahan untuk diperiksa dan tidak ditindak sebelum dikonfirmasi.",
     "Through the API": "Melalui API",
     "Send a POST request to": "Kirim permintaan POST ke",
     "with your authority's API key. The documentation is at": "dengan kunci API instansi Anda. Dokumentasinya ada di",
     "Through the portal": "Melalui portal",
-    "Log in to the portal to type or upload an order and to follow its status.":
-        "Masuk ke portal untuk mengetik atau mengunggah permintaan dan memantau statusnya.",
+    "Log in to the portal to type or upload an order and to follow its status.": "Masuk ke portal untuk mengetik atau mengunggah permintaan dan memantau statusnya.",
     "What an order must contain": "Isi permintaan",
     "the number of the official letter (nomor surat);": "nomor surat resmi;",
     "the legal basis (for example UU ITE Pasal 27 ayat (2));": "dasar hukum (misalnya UU ITE Pasal 27 ayat (2));",
@@ -108,8 +109,7 @@ ID: dict[str, str] = {
     "whether it is urgent (terrorism, child sexual abuse, public order).": "apakah mendesak (terorisme, kekerasan seksual anak, ketertiban umum).",
     "Deadlines we keep": "Batas waktu yang kami penuhi",
     "hours": "jam",
-    "Every order gets a tracking number (TKD-YYYY-NNNNNN) and an acknowledgment at once, and a final report with the outcome of every link.":
-        "Setiap permintaan langsung mendapat nomor pelacakan (TKD-YYYY-NNNNNN) dan tanda terima, serta laporan akhir berisi hasil tiap tautan.",
+    "Every order gets a tracking number (TKD-YYYY-NNNNNN) and an acknowledgment at once, and a final report with the outcome of every link.": "Setiap permintaan langsung mendapat nomor pelacakan (TKD-YYYY-NNNNNN) dan tanda terima, serta laporan akhir berisi hasil tiap tautan.",
     "policy": "kebijakan",
 }
 

@@ -43,7 +43,9 @@ def _time_left(deadline: datetime, now: datetime) -> str:
     return f"{sign}{hours}:{rem // 60:02d}"
 
 
-def render(request: Request, name: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
+def render(
+    request: Request, name: str, context: dict[str, Any], *, status: int = 200
+) -> HTMLResponse:
     settings = request.app.state.settings
     lang = language_of(request)
     tz = ZoneInfo(settings.timezone)
