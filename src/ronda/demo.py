@@ -20,7 +20,7 @@ from ronda.links import Reference, extract
 from ronda.takedowns import service
 from ronda.takedowns.models import Channel
 
-DEMO_PASSWORD = "ronda-demo-2026"
+DEMO_PASSWORD = "ronda-demo-2026"  # noqa: S105  (printed on start; demo only)
 
 USERS = [
     ("admin@ronda.example", "Admin Ronda", "admin", None, "en"),
@@ -32,21 +32,45 @@ USERS = [
 
 ORDERS = [
     # (authority, hours ago, letter, legal basis, categories, urgent, text)
-    ("bnpt", 1.5, "B-412/K.BNPT/PB.00/11/2026", "UU 5/2018 tentang Pemberantasan Tindak Pidana Terorisme",
-     ["terrorism"], True,
-     "MENDESAK. Kanal propaganda: https://t.me/ansharud_daulah_id , t.me/s/baiat_syam_news/118 , "
-     "hxxps://t[.]me/kajian_thaghut_id/77 , @amaliyah_update_id"),
-    ("komdigi", 20.0, "B-1187/DJAI.5/AI.04.02/11/2026", "UU ITE Pasal 27 ayat (2)",
-     ["gambling"], False,
-     "Daftar kanal judi online: https://t.me/slot_gacor_maxwin88 https://t.me/togel_hk_resmi/2201 "
-     "https://t.me/+AbCdEfGhIjK12345 https://telegram.me/rtp_live_hariini https://t.me/share/url?url=x"),
-    ("komdigi", 6.0, "B-1201/DJAI.5/AI.04.02/11/2026", "UU ITE Pasal 28 ayat (1)",
-     ["scam"], False,
-     "Penipuan berkedok kurir dan pinjol: t.me/cek_resi_paket_jnt/55 t.me/pinjol_cair_cepat_id "
-     "t.me/dana_kaget_hariini/9 t.me/loker_like_video_id"),
-    ("polri-siber", 3.0, "R/233/XI/2026/Dittipidsiber", "UU ITE Pasal 28 ayat (2)",
-     ["hate", "public_order"], True,
-     "SEGERA. Provokasi kerusuhan: https://t.me/seruan_aksi_rusuh_id/301 https://t.me/seruan_aksi_rusuh_id/302"),
+    (
+        "bnpt",
+        1.5,
+        "B-412/K.BNPT/PB.00/11/2026",
+        "UU 5/2018 tentang Pemberantasan Tindak Pidana Terorisme",
+        ["terrorism"],
+        True,
+        "MENDESAK. Kanal propaganda: https://t.me/ansharud_daulah_id , t.me/s/baiat_syam_news/118 , "
+        "hxxps://t[.]me/kajian_thaghut_id/77 , @amaliyah_update_id",
+    ),
+    (
+        "komdigi",
+        20.0,
+        "B-1187/DJAI.5/AI.04.02/11/2026",
+        "UU ITE Pasal 27 ayat (2)",
+        ["gambling"],
+        False,
+        "Daftar kanal judi online: https://t.me/slot_gacor_maxwin88 https://t.me/togel_hk_resmi/2201 "
+        "https://t.me/+AbCdEfGhIjK12345 https://telegram.me/rtp_live_hariini https://t.me/share/url?url=x",
+    ),
+    (
+        "komdigi",
+        6.0,
+        "B-1201/DJAI.5/AI.04.02/11/2026",
+        "UU ITE Pasal 28 ayat (1)",
+        ["scam"],
+        False,
+        "Penipuan berkedok kurir dan pinjol: t.me/cek_resi_paket_jnt/55 t.me/pinjol_cair_cepat_id "
+        "t.me/dana_kaget_hariini/9 t.me/loker_like_video_id",
+    ),
+    (
+        "polri-siber",
+        3.0,
+        "R/233/XI/2026/Dittipidsiber",
+        "UU ITE Pasal 28 ayat (2)",
+        ["hate", "public_order"],
+        True,
+        "SEGERA. Provokasi kerusuhan: https://t.me/seruan_aksi_rusuh_id/301 https://t.me/seruan_aksi_rusuh_id/302",
+    ),
 ]
 
 
@@ -55,15 +79,38 @@ def seed(factory: sessionmaker[Session], settings: Settings) -> bool:
     with session_scope(factory) as session:
         if session.scalar(select(User.id).where(User.email == USERS[0][0])) is not None:
             return False
-        accounts.add_authority(session, slug="komdigi", name="Kementerian Komunikasi dan Digital",
-                               emails=["aduan@komdigi.example", "narahubung@komdigi.example"], actor="demo")
-        accounts.add_authority(session, slug="polri-siber", name="Direktorat Tindak Pidana Siber Bareskrim Polri",
-                               emails=["siber@polri.example"], actor="demo")
-        accounts.add_authority(session, slug="bnpt", name="Badan Nasional Penanggulangan Terorisme",
-                               emails=["humas@bnpt.example"], actor="demo")
+        accounts.add_authority(
+            session,
+            slug="komdigi",
+            name="Kementerian Komunikasi dan Digital",
+            emails=["aduan@komdigi.example", "narahubung@komdigi.example"],
+            actor="demo",
+        )
+        accounts.add_authority(
+            session,
+            slug="polri-siber",
+            name="Direktorat Tindak Pidana Siber Bareskrim Polri",
+            emails=["siber@polri.example"],
+            actor="demo",
+        )
+        accounts.add_authority(
+            session,
+            slug="bnpt",
+            name="Badan Nasional Penanggulangan Terorisme",
+            emails=["humas@bnpt.example"],
+            actor="demo",
+        )
         for email, name, role, authority, lang in USERS:
-            accounts.add_user(session, email=email, name=name, role=role, password=DEMO_PASSWORD,
-                              authority_slug=authority, language=lang, actor="demo")
+            accounts.add_user(
+                session,
+                email=email,
+                name=name,
+                role=role,
+                password=DEMO_PASSWORD,
+                authority_slug=authority,
+                language=lang,
+                actor="demo",
+            )
         now = utcnow()
         for slug, hours_ago, letter, basis, cats, urgent, text in ORDERS:
             found = extract(text)
@@ -72,25 +119,46 @@ def seed(factory: sessionmaker[Session], settings: Settings) -> bool:
                 received_at=now - timedelta(hours=hours_ago),
                 references=[f for f in found if isinstance(f, Reference)],
                 invalid=[f for f in found if not isinstance(f, Reference)],  # type: ignore[misc]
-                letter_number=letter, legal_basis=basis, urgent=urgent, categories=cats,
+                letter_number=letter,
+                legal_basis=basis,
+                urgent=urgent,
+                categories=cats,
                 subject_line=f"Permintaan pemutusan akses {letter}",
             )
-            order = service.open_order(session, settings=settings, draft=draft,
-                                       authority=accounts.get_authority(session, slug), actor="demo")
+            order = service.open_order(
+                session,
+                settings=settings,
+                draft=draft,
+                authority=accounts.get_authority(session, slug),
+                actor="demo",
+            )
             order.acknowledged_at = order.received_at
         # one order handled in part, one quarantined mail from an unknown sender
-        first = service.list_orders(session, authority_id=accounts.get_authority(session, "komdigi").id)[0]
+        first = service.list_orders(
+            session, authority_id=accounts.get_authority(session, "komdigi").id
+        )[0]
         session.refresh(first)
         if first.items:
-            service.set_outcome(session, item=first.items[0], status="actioned", reason=None,
-                                actor="user:moderator@ronda.example")
+            service.set_outcome(
+                session,
+                item=first.items[0],
+                status="actioned",
+                reason=None,
+                actor="user:moderator@ronda.example",
+            )
         found = extract("Tolong blokir https://t.me/kanal_contoh_palsu segera")
         service.open_order(
-            session, settings=settings,
-            draft=service.OrderDraft(channel=Channel.EMAIL, received_at=now - timedelta(minutes=40),
-                                     references=[f for f in found if isinstance(f, Reference)],
-                                     sender="kominfo.pusat@gmail.example", subject_line="Blokir segera"),
-            authority=None, actor="demo",
+            session,
+            settings=settings,
+            draft=service.OrderDraft(
+                channel=Channel.EMAIL,
+                received_at=now - timedelta(minutes=40),
+                references=[f for f in found if isinstance(f, Reference)],
+                sender="kominfo.pusat@gmail.example",
+                subject_line="Blokir segera",
+            ),
+            authority=None,
+            actor="demo",
             quarantine_reason="sender kominfo.pusat@gmail.example is not registered for any authority",
         )
     return True

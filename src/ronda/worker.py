@@ -33,7 +33,11 @@ class Worker:
 
     def tick(self, *, poll: bool = True) -> None:
         """One round of every duty; errors are logged and the loop goes on."""
-        if poll and self.settings.imap and time.monotonic() - self._last_poll >= self.settings.imap_poll_seconds:
+        if (
+            poll
+            and self.settings.imap
+            and time.monotonic() - self._last_poll >= self.settings.imap_poll_seconds
+        ):
             self._last_poll = time.monotonic()
             for box in self.settings.imap:
                 try:

@@ -35,32 +35,50 @@ def index(principal: Principal | None = Depends(optional_principal)) -> Response
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> Response:
-    return render(request, "login.html", {"error": None, "email": "", "next": request.query_params.get("next", "")})
+    return render(
+        request,
+        "login.html",
+        {"error": None, "email": "", "next": request.query_params.get("next", "")},
+    )
 
 
 @router.post("/login")
-async def login(request: Request, db: Session = Depends(get_db),
-                settings: Settings = Depends(get_settings_dep)) -> Response:
+async def login(
+    request: Request, db: Session = Depends(get_db), settings: Settings = Depends(get_settings_dep)
+) -> Response:
     form = await request.form(max_fields=10)
     email = str(form.get("email") or "")[:320]
     password = str(form.get("password") or "")[:1000]
     try:
         user = accounts.authenticate(db, email=email, password=password)
     except Unauthorized as exc:
-        return render(request, "login.html", {"error": exc.message, "email": email,
-                                              "next": str(form.get("next") or "")}, status=401)
+        return render(
+            request,
+            "login.html",
+            {"error": exc.message, "email": email, "next": str(form.get("next") or "")},
+            status=401,
+        )
     opened = accounts.open_session(db, user=user, hours=settings.session_hours)
     db.commit()
     target = _safe_next(str(form.get("next") or "")) or home_for(user.role)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, secure=settings.cookie_secure,
-                        samesite="lax", max_age=int(settings.session_hours * 3600))
+    response.set_cookie(
+        SESSION_COOKIE,
+        opened.token,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        max_age=int(settings.session_hours * 3600),
+    )
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, principal: Principal | None = Depends(optional_principal),
-           db: Session = Depends(get_db)) -> Response:
+def logout(
+    request: Request,
+    principal: Principal | None = Depends(optional_principal),
+    db: Session = Depends(get_db),
+) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token and principal is not None:
         accounts.close_session(db, token)
@@ -71,6 +89,8 @@ def logout(request: Request, principal: Principal | None = Depends(optional_prin
 
 
 @router.get("/authorities", response_class=HTMLResponse)
-def authorities_page(request: Request, principal: Principal | None = Depends(optional_principal)) -> Response:
+def authorities_page(
+    request: Request, principal: Principal | None = Depends(optional_principal)
+) -> Response:
     """The public page for authorities: how to send an order, what it needs, our deadlines."""
     return render(request, "authorities.html", {})

@@ -6,6 +6,7 @@ Passwords are hashed with argon2id. API keys and session tokens are random
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -73,7 +74,9 @@ def add_authority(
         raise BadInput(f"authority slug {slug!r}: use 2-63 of a-z, 0-9 and '-'")
     if session.scalar(select(Authority).where(Authority.slug == slug)) is not None:
         raise Conflict(f"authority {slug!r} already exists")
-    authority = Authority(slug=slug, name=name.strip(), language=language, dkim_required=dkim_required)
+    authority = Authority(
+        slug=slug, name=name.strip(), language=language, dkim_required=dkim_required
+    )
     session.add(authority)
     session.flush()
     for address in emails:
@@ -176,10 +179,8 @@ def add_user(
 def authenticate(session: Session, *, email: str, password: str) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         raise Unauthorized("wrong e-mail or password")
     try:
         _hasher.verify(user.password_hash, password)
@@ -251,7 +252,9 @@ def revoke_api_key(session: Session, *, prefix: str, actor: str = "system") -> A
     if key is None:
         raise NotFound(f"no API key {prefix!r}")
     key.revoked_at = utcnow()
-    audit.record(session, actor=actor, action="api_key.revoked", object_type="api_key", object_id=prefix)
+    audit.record(
+        session, actor=actor, action="api_key.revoked", object_type="api_key", object_id=prefix
+    )
     return key
 
 

@@ -36,8 +36,16 @@ def _digest(
     prev_hash: str,
 ) -> str:
     body = json.dumps(
-        [seq, at.isoformat(timespec="microseconds"), actor, action, object_type, object_id,
-         data, prev_hash],
+        [
+            seq,
+            at.isoformat(timespec="microseconds"),
+            actor,
+            action,
+            object_type,
+            object_id,
+            data,
+            prev_hash,
+        ],
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
@@ -107,7 +115,10 @@ def verify(session: Session, *, batch: int = 5000) -> Iterator[ChainProblem]:
     while True:
         rows = (
             session.execute(
-                select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+                select(AuditEvent)
+                .where(AuditEvent.id > last_id)
+                .order_by(AuditEvent.id)
+                .limit(batch)
             )
             .scalars()
             .all()
@@ -117,9 +128,13 @@ def verify(session: Session, *, batch: int = 5000) -> Iterator[ChainProblem]:
         for ev in rows:
             last_id = ev.id
             if ev.seq != expected_seq:
-                yield ChainProblem(expected_seq, f"entries {expected_seq}..{ev.seq - 1} are missing")
+                yield ChainProblem(
+                    expected_seq, f"entries {expected_seq}..{ev.seq - 1} are missing"
+                )
             if ev.prev_hash != expected_prev:
-                yield ChainProblem(ev.seq, "previous-hash link does not match (entry before deleted or edited)")
+                yield ChainProblem(
+                    ev.seq, "previous-hash link does not match (entry before deleted or edited)"
+                )
             actual = _digest(
                 seq=ev.seq,
                 at=ev.at,
