@@ -68,8 +68,10 @@ def _defaults(table: Table, given: list[str]) -> dict[str, Any]:
         if (
             column.name in given
             or default is None
-            or (not getattr(default, "is_scalar", False)
-            and not getattr(default, "is_callable", False))
+            or (
+                not getattr(default, "is_scalar", False)
+                and not getattr(default, "is_callable", False)
+            )
         ):
             continue
         arg = default.arg  # type: ignore[attr-defined]
@@ -101,3 +103,20 @@ def _pg_unnest(
         f'INSERT INTO "{table.name}" ({columns}) SELECT * FROM unnest({", ".join(casts)}){conflict}'
     )
     session.execute(text(sql), params)
+
+
+def member_of(column: Any, values: Sequence[Any], session: Session) -> Any:
+    """``column IN values``, with the values as one array parameter on PostgreSQL.
+
+    An expanding IN of 1,000 values makes the driver parse 1,000 placeholders,
+    and ``= ANY(array)`` can make the planner compare every row with every
+    value (measured: 0.5 s per 1,000 values against 50,000 rows without
+    statistics). ``IN (SELECT unnest(array))`` is a hash semi-join.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import bindparam, func, select
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        array = bindparam(None, value=list(values), type_=ARRAY(column.type))
+        return column.in_(select(func.unnest(array)).scalar_subquery())
+    return column.in_(list(values))

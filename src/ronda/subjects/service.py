@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ronda.db.upsert import insert_ignore
+from ronda.db.upsert import insert_ignore, member_of
 from ronda.links import Kind, Reference
 from ronda.subjects.models import Subject
 
-_CHUNK = 1000
+_CHUNK = 5000
 _TABLE: Any = Subject.__table__
 
 
@@ -72,21 +72,20 @@ def ensure_subjects(session: Session, refs: Iterable[Reference]) -> dict[str, in
     _insert(session, posts)
     ids = load_ids(session, list(wanted))
     # posts recorded earlier without their channel get it now
-    orphans = (
-        session.execute(
+    post_ids = [ids[c] for c in parents]
+    for start in range(0, len(post_ids), _CHUNK):
+        orphans = session.execute(
             select(Subject.id, Subject.canonical).where(
-                Subject.id.in_([ids[c] for c in parents][:_CHUNK]), Subject.parent_id.is_(None)
+                member_of(Subject.id, post_ids[start : start + _CHUNK], session),
+                Subject.parent_id.is_(None),
             )
         ).all()
-        if parents
-        else []
-    )
-    for subject_id, canonical in orphans:
-        session.execute(
-            update(Subject)
-            .where(Subject.id == subject_id)
-            .values(parent_id=parent_ids[parents[canonical]])
-        )
+        for subject_id, canonical in orphans:
+            session.execute(
+                update(Subject)
+                .where(Subject.id == subject_id)
+                .values(parent_id=parent_ids[parents[canonical]])
+            )
     return ids
 
 
@@ -100,7 +99,9 @@ def load_ids(session: Session, canonicals: list[str]) -> dict[str, int]:
     for start in range(0, len(canonicals), _CHUNK):
         chunk = canonicals[start : start + _CHUNK]
         for subject_id, canonical in session.execute(
-            select(Subject.id, Subject.canonical).where(Subject.canonical.in_(chunk))
+            select(Subject.id, Subject.canonical).where(
+                member_of(Subject.canonical, chunk, session)
+            )
         ):
             found[canonical] = subject_id
     return found

@@ -22,7 +22,7 @@ from ronda.audit import service as audit
 from ronda.config import Settings
 from ronda.db.base import utcnow
 from ronda.db.counters import next_value
-from ronda.db.upsert import insert_many
+from ronda.db.upsert import insert_many, member_of
 from ronda.errors import BadInput, Conflict, InvalidTransition, NotFound
 from ronda.links import Invalid, Reference
 from ronda.subjects.service import ensure_subjects
@@ -165,7 +165,7 @@ def add_items(
             select(TakedownItem.subject_id, func.min(TakedownItem.id))
             .join(Takedown, Takedown.id == TakedownItem.takedown_id)
             .where(
-                TakedownItem.subject_id.in_(chunk),
+                member_of(TakedownItem.subject_id, chunk, session),
                 TakedownItem.status == ItemStatus.PENDING,
                 TakedownItem.linked_item_id.is_(None),
                 TakedownItem.takedown_id != order.id,
