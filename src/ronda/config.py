@@ -48,6 +48,14 @@ class SmtpSettings(BaseModel):
     timeout: float = 30.0
 
 
+class PlatformSettings(BaseModel):
+    """Where enforcement calls go, and the shared secret that signs them."""
+
+    endpoint: str = ""
+    secret: str = ""
+    timeout: float = 10.0
+
+
 class ImapMailbox(BaseModel):
     host: str
     port: int = 993
@@ -86,6 +94,8 @@ class Settings(BaseSettings):
     session_hours: float = 12.0
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     mail_dir: str = ""
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)
+    job_lease_seconds: float = 300.0
     imap: list[ImapMailbox] = Field(default_factory=list)
     imap_poll_seconds: float = 60.0
     worker_tick_seconds: float = 5.0

@@ -27,7 +27,6 @@ _HANDLERS: dict[str, Handler] = {}
 
 BASE_BACKOFF = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(hours=1)
-LEASE = timedelta(minutes=5)
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -77,7 +76,12 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _claim(factory: sessionmaker[Session], kinds: Iterable[str] | None, limit: int) -> list[int]:
+    """Lease due jobs. A worker that dies leaves its lease to run out; then
+    another worker takes the job again (at-least-once, hence idempotency keys)."""
+    from ronda.config import get_settings
+
     now = utcnow()
+    lease = timedelta(seconds=get_settings().job_lease_seconds)
     with factory() as session, session.begin():
         query = (
             select(Job)
@@ -94,7 +98,7 @@ def _claim(factory: sessionmaker[Session], kinds: Iterable[str] | None, limit: i
             query = query.where(Job.kind.in_(list(kinds)))
         jobs = list(session.scalars(query))
         for job in jobs:
-            job.locked_until = now + LEASE
+            job.locked_until = now + lease
         return [job.id for job in jobs]
 
 

@@ -100,6 +100,7 @@ def write_to_dir(directory: str, message: EmailMessage) -> Path:
 def _deliver(session: Session, job: Job) -> None:
     settings = get_settings()
     message = build_message(job.payload)
+    session.commit()  # no transaction held across the SMTP conversation; the lease guards the job
     if settings.smtp.host or not settings.mail_dir:
         send(settings.smtp, message)
     else:
