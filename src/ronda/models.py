@@ -9,6 +9,7 @@ from ronda.accounts.models import (
     WebSession,
 )
 from ronda.audit.models import AuditEvent, AuditHead
+from ronda.detection.models import Bank, BankEntry, Case, ChannelRisk, Post, Signal
 from ronda.jobs.models import Job
 from ronda.subjects.models import Subject
 from ronda.takedowns.models import (
@@ -26,11 +27,17 @@ __all__ = [
     "AuditHead",
     "Authority",
     "AuthorityEmail",
+    "Bank",
+    "BankEntry",
+    "Case",
+    "ChannelRisk",
     "Counter",
     "InstanceSetting",
     "IntakeKey",
     "Job",
+    "Post",
     "RawInput",
+    "Signal",
     "Subject",
     "Takedown",
     "TakedownItem",

@@ -13,8 +13,10 @@ import typer
 
 from ronda import __version__
 from ronda.cli import accounts as accounts_cli
+from ronda.cli import bank as bank_cli
 from ronda.cli import takedowns as takedowns_cli
 from ronda.cli._common import console, factory, friendly
+from ronda.cli.scan import scan
 from ronda.config import get_settings, reset_settings
 
 app = typer.Typer(
@@ -33,6 +35,8 @@ app.add_typer(takedowns_cli.app, name="takedowns")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.command("intake")(takedowns_cli.intake)
+app.add_typer(bank_cli.app, name="bank")
+app.command("scan")(scan)
 
 
 def _version(value: bool) -> None:

@@ -96,10 +96,12 @@ def create_app(
     errors.install(app)
 
     from ronda.accounts.pages import router as accounts_pages
+    from ronda.detection.api import router as detection_api
     from ronda.takedowns.api import router as takedowns_api
     from ronda.takedowns.pages import router as takedowns_pages
 
     app.include_router(takedowns_api)
+    app.include_router(detection_api)
     app.include_router(takedowns_pages)
     app.include_router(accounts_pages)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
