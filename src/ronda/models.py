@@ -8,6 +8,7 @@ from ronda.accounts.models import (
     User,
     WebSession,
 )
+from ronda.actions.models import Action
 from ronda.audit.models import AuditEvent, AuditHead
 from ronda.detection.models import Bank, BankEntry, Case, ChannelRisk, Post, Signal
 from ronda.jobs.models import Job
@@ -22,6 +23,7 @@ from ronda.takedowns.models import (
 )
 
 __all__ = [
+    "Action",
     "ApiKey",
     "AuditEvent",
     "AuditHead",

@@ -1,0 +1,38 @@
+"""HMAC-SHA256 signatures on calls to the platform (and how the platform checks them).
+
+The signed message is ``"{timestamp}.{body}"``: the timestamp header stops
+replays outside the tolerance window, the body is the exact bytes sent.
+Header values: ``X-Ronda-Timestamp: 1764000000`` and
+``X-Ronda-Signature: sha256=<hex digest>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+TIMESTAMP_HEADER = "X-Ronda-Timestamp"
+SIGNATURE_HEADER = "X-Ronda-Signature"
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify(
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    *,
+    tolerance: int = 300,
+    now: float | None = None,
+) -> bool:
+    """True when ``signature`` is ours for this body and the timestamp is fresh."""
+    if not timestamp.isdigit():
+        return False
+    if abs((now if now is not None else time.time()) - int(timestamp)) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, int(timestamp), body), signature)
