@@ -1,9 +1,12 @@
 """``ronda scan``: run the detection pipeline over a JSON lines file of posts.
 
 Bad lines never stop a scan: each is counted with its line number and the
-reason, and listed at the end. One transaction per batch (default 1,000
-posts), so an interrupted scan keeps what it finished and a re-run adds
-nothing twice.
+reason, and listed at the end. One transaction per batch, so an interrupted
+scan keeps what it finished and a re-run adds nothing twice. The default
+batch of 5,000 posts holds SQLite's write lock for about a second; smaller
+batches cost more per post (each batch touches most of its channels again
+and ends in a commit and a WAL checkpoint): 6,300 posts/s at 2,000 against
+7,300 at 5,000, in-process over 100,000 posts.
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ def scan(
     ] = False,
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, max=20_000, help="Posts per transaction.")
-    ] = 1000,
+    ] = 5000,
     detector: Annotated[
         list[str] | None,
         typer.Option("--detector", "-d", help="Run only this detector (repeatable), e.g. rules."),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ronda.detection.models import MAX_POST_TEXT
 from ronda.links import Invalid, Kind, Reference, parse
@@ -91,8 +91,6 @@ class PostIn(BaseModel):
     )
     date: datetime | None = Field(default=None, description="When it was posted (ISO 8601).")
 
-    _ref: Reference | None = PrivateAttr(default=None)
-
     @field_validator("date")
     @classmethod
     def _aware(cls, v: datetime | None) -> datetime | None:
@@ -101,26 +99,26 @@ class PostIn(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _reference(self) -> PostIn:
-        name = self.channel.strip().removeprefix("@")
-        channel = _channel(name)
+    def _check_channel(self) -> PostIn:
+        channel = _channel(self.channel.strip().removeprefix("@"))
         if not isinstance(channel, Reference) or channel.kind != Kind.CHANNEL:
             reason = channel.reason if isinstance(channel, Invalid) else "not a channel username"
             raise ValueError(f"channel {self.channel!r}: {reason}")
-        self._ref = Reference(
+        return self
+
+    @property
+    def reference(self) -> Reference:
+        """The post's subject, ``https://t.me/<channel>/<post_id>`` (lower-case channel)."""
+        name = self.channel.strip().removeprefix("@")
+        channel = _channel(name)
+        assert isinstance(channel, Reference)
+        return Reference(
             Kind.POST,
             f"{channel.canonical}/{self.post_id}",
             f"https://t.me/{name}/{self.post_id}",
             username=channel.username,
             post_id=self.post_id,
         )
-        return self
-
-    @property
-    def reference(self) -> Reference:
-        """The post's subject, ``https://t.me/<channel>/<post_id>`` (lower-case channel)."""
-        assert self._ref is not None
-        return self._ref
 
     @property
     def username(self) -> str:

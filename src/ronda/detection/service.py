@@ -24,15 +24,14 @@ from ronda.db.counters import next_value
 from ronda.db.upsert import insert_ignore, member_of
 from ronda.detection import hashing
 from ronda.detection.models import BANK_GENERATION, Bank, BankEntry
+from ronda.detection.pipeline.banks import bank_generation, load_bank_snapshot
 from ronda.detection.pipeline.store import (
     CaseRef,
     FloodControl,
     PostSignal,
     ScannedPost,
     StoredPost,
-    bank_generation,
     channel_score,
-    load_bank_snapshot,
     reach_weight,
     record_batch,
 )

@@ -41,7 +41,7 @@ from ronda.detection.detectors import (
 )
 from ronda.detection.hashing import FloodGuard
 from ronda.detection.models import PostSource
-from ronda.detection.pipeline import store
+from ronda.detection.pipeline import banks, store
 from ronda.detection.pipeline.media import PreparedMedia, prepare_media
 from ronda.detection.pipeline.store import CaseRef, PostSignal, ScannedPost
 from ronda.detection.schemas import PostIn
@@ -70,7 +70,7 @@ class PipelineConfig:
         return cls(**{"max_image_bytes": settings.limits.max_attachment_bytes, **overrides})
 
 
-@dataclass
+@dataclass(slots=True)
 class PostOutcome:
     """What happened to one post of the batch (``ref``: the caller's label, e.g. a line)."""
 
@@ -190,9 +190,9 @@ class Pipeline:
     def refresh_banks(self, session: Session) -> BankSnapshot | None:
         if not self.uses_banks:
             return None
-        generation = store.bank_generation(session)
+        generation = banks.bank_generation(session)
         if self._snapshot is None or self._snapshot.generation != generation:
-            snap, flood_state = store.load_bank_snapshot(session, normalizer=self._normalize)
+            snap, flood_state = banks.load_bank_snapshot(session, normalizer=self._normalize)
             self._snapshot = snap
             self.guard = FloodGuard.load(
                 self.config.flood_window_seconds, self.config.flood_max_matches, flood_state

@@ -8,8 +8,7 @@ insert-or-ignore on their natural keys, case counters are recomputed from the
 stored signals, channel risk moves only by what a batch changed, and bank
 matches count towards flood control only on posts seen for the first time.
 
-The bank cache's loader lives here too: it reads the same tables the flood
-control writes. Services flush; the caller commits.
+Services flush; the caller commits.
 """
 
 from __future__ import annotations
@@ -17,23 +16,20 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from ronda.audit import service as audit
 from ronda.db.base import utcnow
 from ronda.db.counters import next_value
-from ronda.db.upsert import insert_ignore, member_of
 from ronda.detection import hashing
-from ronda.detection.detectors import BankSnapshot
 from ronda.detection.models import (
     BANK_GENERATION,
-    Bank,
     BankEntry,
     Case,
     CaseStatus,
@@ -41,15 +37,14 @@ from ronda.detection.models import (
     Post,
     Signal,
 )
+from ronda.detection.pipeline.bulk import chunks, insert_rows, member, update_rows
 from ronda.links import Kind, Reference
 from ronda.subjects.service import ensure_subjects
-from ronda.takedowns.models import Counter
 
 _POSTS: Table = Post.__table__  # type: ignore[assignment]
 _SIGNALS: Table = Signal.__table__  # type: ignore[assignment]
 _CASES: Table = Case.__table__  # type: ignore[assignment]
 _RISK: Table = ChannelRisk.__table__  # type: ignore[assignment]
-_IN_CHUNK = 900  # ids per IN list (under SQLite's parameter limit with room to spare)
 
 # channel risk (docs/detection.md, "Channel risk")
 PRIOR_WEIGHT = 3.0  # clean posts every channel is assumed to have: few posts, little certainty
@@ -61,7 +56,7 @@ FULL_AUDIENCE = 1_000_000  # subscribers at which the audience factor reaches 1
 # ---------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class ScannedPost:
     """A post ready to store: its subject, what it said and its language."""
 
@@ -77,7 +72,7 @@ class ScannedPost:
     ocr_text: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class PostSignal:
     detector: str
     version: str
@@ -97,7 +92,7 @@ class CaseRef:
     max_score: float
 
 
-@dataclass
+@dataclass(slots=True)
 class StoredPost:
     subject_id: int
     new: bool
@@ -154,10 +149,10 @@ def record_batch(
     subject_ids = [ids[p.reference.canonical] for p in posts]
     channel_ids = [ids[channels[p.reference.username].canonical] for p in posts]
     old: dict[int, tuple[float, float]] = {}  # subject -> (harm, reach weight) as stored
-    for chunk in _chunks(subject_ids):
+    for chunk in chunks(subject_ids):
         for sid, h, w in session.execute(
             select(Post.subject_id, Post.harm, Post.reach_weight).where(
-                member_of(Post.subject_id, chunk, session)
+                member(Post.subject_id, chunk, session)
             )
         ):
             old[sid] = (h, w)
@@ -168,7 +163,7 @@ def record_batch(
 
     weights = [reach_weight(p.views, p.subscribers) for p in posts]
     harm = [max([s.score for s in sigs if s.flagged], default=0.0) for sigs in signals]
-    _insert_rows(
+    insert_rows(
         session,
         _POSTS,
         _POST_COLUMNS,
@@ -198,7 +193,7 @@ def record_batch(
             if new
         ],
     )
-    _insert_rows(
+    insert_rows(
         session,
         _SIGNALS,
         _SIGNAL_COLUMNS,
@@ -213,7 +208,7 @@ def record_batch(
         for sid, h, new in zip(subject_ids, harm, is_new, strict=True)
         if not new and h > old[sid][0]
     ]
-    _update_rows(session, _POSTS, "subject_id", ["harm"], raised)
+    update_rows(session, _POSTS, "subject_id", ["harm"], raised)
     _update_channel_risk(session, posts, subject_ids, channel_ids, is_new, harm, old, weights, now)
     stored = [
         StoredPost(sid, new, sigs)
@@ -253,96 +248,6 @@ _SIGNAL_COLUMNS = (
     "evidence",
     "created_at",
 )
-
-
-def _insert_rows(
-    session: Session, table: Table, names: Sequence[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """Insert-or-ignore rows given as tuples in ``names`` order.
-
-    On SQLite one prepared statement runs over DB-API tuples: SQLAlchemy's
-    per-row parameter handling costs more than the insert itself there. Only
-    the columns whose type converts values (timestamps, JSON) are processed.
-    PostgreSQL goes through ``insert_ignore`` (``unnest`` arrays).
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name != "sqlite":
-        insert_ignore(session, table, [dict(zip(names, r, strict=True)) for r in rows])
-        return
-    procs = [(i, p) for i, p in enumerate(_processors(table, names, dialect)) if p is not None]
-    if procs:
-        converted = []
-        for row in rows:
-            values = list(row)
-            for i, proc in procs:
-                if values[i] is not None:
-                    values[i] = proc(values[i])
-            converted.append(tuple(values))
-        rows = converted
-    columns = ", ".join(f'"{n}"' for n in names)
-    marks = ", ".join("?" for _ in names)
-    connection.exec_driver_sql(
-        f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING', rows
-    )
-
-
-def _processors(table: Table, names: Sequence[str], dialect: Any) -> list[Any]:
-    key = (table.name, tuple(names), dialect.name)
-    found = _PROCESSORS.get(key)
-    if found is None:
-        found = [table.c[n].type.bind_processor(dialect) for n in names]
-        _PROCESSORS[key] = found
-    return found
-
-
-_PROCESSORS: dict[tuple[str, tuple[str, ...], str], list[Any]] = {}
-
-
-def _update_rows(
-    session: Session,
-    table: Table,
-    key: str,
-    names: Sequence[str],
-    rows: list[dict[str, Any]],
-    *,
-    add: Sequence[str] = (),
-) -> None:
-    """``UPDATE table SET name = :name ... WHERE key = :k`` for each row (executemany).
-
-    Columns in ``add`` are incremented (``name = name + :name``) rather than set,
-    so concurrent writers add up instead of overwriting each other.
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name == "sqlite":
-        procs = _processors(table, names, dialect)
-        sets = ", ".join(f'"{n}" = "{n}" + ?' if n in add else f'"{n}" = ?' for n in names)
-        data = [
-            (
-                *(
-                    r[n] if proc is None or r[n] is None else proc(r[n])
-                    for n, proc in zip(names, procs, strict=True)
-                ),
-                r["k"],
-            )
-            for r in rows
-        ]
-        connection.exec_driver_sql(f'UPDATE "{table.name}" SET {sets} WHERE "{key}" = ?', data)
-        return
-    values: dict[str, Any] = {
-        n: (table.c[n] + bindparam(n)) if n in add else bindparam(n) for n in names
-    }
-    session.execute(update(table).where(table.c[key] == bindparam("k")).values(values), rows)
-
-
-def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
 
 
 def _apply_flood(
@@ -451,14 +356,14 @@ def _update_channel_risk(
         return
     t = _RISK.c
     current: dict[int, tuple[float, float, int]] = {}
-    for chunk in _chunks(list(changed)):
+    for chunk in chunks(list(changed)):
         for cid, hs, ws, subs in session.execute(
             select(t.channel_subject_id, t.harm_sum, t.weight_sum, t.subscribers).where(
-                member_of(t.channel_subject_id, chunk, session)
+                member(t.channel_subject_id, chunk, session)
             )
         ):
             current[cid] = (hs, ws, subs)
-    _insert_rows(
+    insert_rows(
         session,
         _RISK,
         _RISK_COLUMNS,
@@ -482,7 +387,7 @@ def _update_channel_risk(
                 "updated_at": now,
             }
         )
-    _update_rows(session, _RISK, "channel_subject_id", _RISK_UPDATE, rows, add=_RISK_ADD)
+    update_rows(session, _RISK, "channel_subject_id", _RISK_UPDATE, rows, add=_RISK_ADD)
 
 
 _CASE_COLUMNS = (
@@ -516,10 +421,10 @@ def _update_cases(session: Session, stored: list[StoredPost], *, now: datetime, 
         return
     counts: dict[tuple[int, str], tuple[int, float]] = {}
     open_cases: dict[tuple[int, str], tuple[int, int, float, str]] = {}
-    for chunk in _chunks(flagged_subjects):
+    for chunk in chunks(flagged_subjects):
         for sid, cat, n, top in session.execute(
             select(Signal.subject_id, Signal.category, func.count(), func.max(Signal.score))
-            .where(member_of(Signal.subject_id, chunk, session), Signal.flagged.is_(True))
+            .where(member(Signal.subject_id, chunk, session), Signal.flagged.is_(True))
             .group_by(Signal.subject_id, Signal.category)
         ):
             counts[(sid, cat)] = (int(n), float(top))
@@ -531,11 +436,11 @@ def _update_cases(session: Session, stored: list[StoredPost], *, now: datetime, 
                 Case.signal_count,
                 Case.max_score,
                 Case.status,
-            ).where(member_of(Case.subject_id, chunk, session), Case.closed_at.is_(None))
+            ).where(member(Case.subject_id, chunk, session), Case.closed_at.is_(None))
         ):
             open_cases[(sid, cat)] = (cid, n, top, status)
     to_open = [k for k in counts if k not in open_cases]
-    _insert_rows(
+    insert_rows(
         session,
         _CASES,
         _CASE_COLUMNS,
@@ -549,11 +454,11 @@ def _update_cases(session: Session, stored: list[StoredPost], *, now: datetime, 
         for k, (n, top) in counts.items()
         if k in open_cases and (open_cases[k][1] != n or open_cases[k][2] != top)
     ]
-    _update_rows(session, _CASES, "id", ("signal_count", "max_score", "updated_at"), changed)
+    update_rows(session, _CASES, "id", ("signal_count", "max_score", "updated_at"), changed)
     opened: dict[tuple[int, str], CaseRef] = {}
     if to_open:
         wanted = set(to_open)
-        for chunk in _chunks(sorted({sid for sid, _ in to_open})):
+        for chunk in chunks(sorted({sid for sid, _ in to_open})):
             for cid, sid, cat, n, top, status in session.execute(
                 select(
                     Case.id,
@@ -562,7 +467,7 @@ def _update_cases(session: Session, stored: list[StoredPost], *, now: datetime, 
                     Case.signal_count,
                     Case.max_score,
                     Case.status,
-                ).where(member_of(Case.subject_id, chunk, session), Case.closed_at.is_(None))
+                ).where(member(Case.subject_id, chunk, session), Case.closed_at.is_(None))
             ):
                 if (sid, cat) in wanted:
                     opened[(sid, cat)] = CaseRef(cid, cat, status, True, n, top)
@@ -589,70 +494,3 @@ def _update_cases(session: Session, stored: list[StoredPost], *, now: datetime, 
                 "updated": sorted(c["k"] for c in changed),
             },
         )
-
-
-# ---------------------------------------------------------------------------
-# the bank cache
-# ---------------------------------------------------------------------------
-
-
-def bank_generation(session: Session) -> int:
-    """Bumped by every change to banks or entries: in-memory indexes reload when it moves."""
-    value = session.scalar(select(Counter.value).where(Counter.name == BANK_GENERATION))
-    return int(value or 0)
-
-
-def load_bank_snapshot(
-    session: Session, *, normalizer: Callable[[Sequence[str]], list[str]] | None = None
-) -> tuple[BankSnapshot, dict[str, dict[str, object]]]:
-    """Index enabled entries of enabled banks; also return their flood state for the guard."""
-    generation = bank_generation(session)
-    banks = hashing.HashBanks()
-    info: dict[str, tuple[str, str]] = {}
-    flood: dict[str, dict[str, object]] = {}
-    snap = BankSnapshot(banks, generation, info)
-    rows = session.execute(
-        select(
-            BankEntry.id,
-            BankEntry.signal_type,
-            BankEntry.value,
-            BankEntry.external_id,
-            BankEntry.category,
-            BankEntry.recent_matches,
-            Bank.name,
-            Bank.threshold,
-        )
-        .join(Bank, Bank.id == BankEntry.bank_id)
-        .where(
-            Bank.enabled.is_(True),
-            BankEntry.enabled.is_(True),
-            BankEntry.quarantined_at.is_(None),
-        )
-        .order_by(BankEntry.id)
-    )
-    texts: list[tuple[int, str]] = []
-    entries: list[hashing.BankEntry] = []
-    for eid, stype, value, external, category, recent, bank, threshold in rows:
-        key = str(eid)
-        info[key] = (external, stype)
-        if recent:
-            flood[key] = {"times": list(recent), "quarantined_at": None}
-        kind = hashing.SIGNAL_TYPES[stype]
-        if kind == "text":
-            banks.set_text_threshold(bank, float(threshold))
-            texts.append((len(entries), value))
-            snap.text_entries += 1
-        elif kind == "pdq":
-            banks.set_pdq_threshold(bank, int(threshold))
-            snap.pdq_entries += 1
-        else:
-            snap.file_entries += 1
-        entries.append(hashing.BankEntry(stype, value, bank, key, category))
-    if texts and normalizer is not None:
-        normalized = normalizer([v for _, v in texts])
-        for (i, raw), norm in zip(texts, normalized, strict=True):
-            e = entries[i]
-            value = norm if hashing.canonical_text(norm) else raw
-            entries[i] = hashing.BankEntry(e.signal_type, value, e.bank, e.entry_id, e.category)
-    banks.add_entries(entries)
-    return snap, flood
