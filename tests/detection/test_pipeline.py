@@ -186,10 +186,15 @@ def test_channel_risk_formula():
 
 
 def test_language_is_recorded_on_every_post(factory, pipeline):
-    result = run(factory, pipeline, [post(1, CLEAN), post(2, "")])
-    assert all(o.language for o in result.outcomes)
+    javanese = "Kowe arep lunga neng ngendi sesuk esuk, aku ora ngerti"
+    english = "Where are you going tomorrow morning with the kids?"
+    result = run(
+        factory, pipeline, [post(1, CLEAN), post(2, javanese), post(3, english), post(4, "")]
+    )
+    assert [o.language for o in result.outcomes] == ["id", "jv", "en", "other"]
     with factory() as s:
-        assert s.scalar(select(func.count()).select_from(Post).where(Post.language == "")) == 0
+        stored = dict(s.execute(select(Post.platform_post_id, Post.language)).all())
+        assert stored == {1: "id", 2: "jv", 3: "en", 4: "other"}
 
 
 def test_empty_batch(factory, pipeline):

@@ -188,6 +188,9 @@ def scan(
             lines.append(got.line)
             if len(batch) >= batch_size:
                 flush()
+            elif got.line % 1000 == 0:
+                progress.update(task, advance=pending_bytes, posts=summary.posts)
+                pending_bytes = 0
         flush()
     elapsed = time.perf_counter() - started
     if as_json:

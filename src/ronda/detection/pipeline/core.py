@@ -17,7 +17,6 @@ in its outcome and the rest of the batch goes on. The caller commits.
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
 import threading
 import time
@@ -121,16 +120,14 @@ def _paused_gc() -> Iterator[None]:
 
 
 def _language_function() -> Callable[[Sequence[str]], list[str]]:
-    """Batch language identification from ``ronda.detection.langid``."""
-    try:
-        langid = importlib.import_module("ronda.detection.langid")
-    except ImportError:  # TEMPORARY until ronda.detection.langid lands
-        log.warning("ronda.detection.langid is missing: languages are recorded as 'other'")
-        return lambda texts: ["other"] * len(texts)
+    """Batch language identification (``ronda.detection.langid``)."""
+    from ronda.detection import langid
 
-    batch = getattr(langid, "detect_languages", None)
-    if callable(batch):
-        return batch  # type: ignore[no-any-return]
+    batch: Callable[[Sequence[str]], list[str]] | None = getattr(
+        langid, "detect_language_batch", None
+    )
+    if batch is not None:
+        return batch
     one = langid.detect_language
     return lambda texts: [one(t) for t in texts]
 
