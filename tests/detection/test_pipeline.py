@@ -285,3 +285,34 @@ def test_config_from_settings(settings):
 
 def test_examples_are_data():
     assert Example("x", None).category is None
+
+
+def test_classifier_detector_with_the_real_classifier_class(factory):
+    model_mod = pytest.importorskip("ronda.detection.classifier.model")
+    features = pytest.importorskip("ronda.detection.classifier.features")
+    categories = ("gambling", "scam")
+    spec = features.FeatureSpec(bits=10)
+    model = model_mod.Classifier(
+        weights=np.zeros((spec.n_buckets, 2), dtype=np.float32),
+        bias=np.array([5.0, -5.0], dtype=np.float32),  # every text: gambling 0.99, scam 0.01
+        spec=spec,
+        categories=categories,
+        thresholds={
+            "review": {"gambling": 0.5, "scam": 0.5},
+            "auto": {"gambling": 1.01, "scam": 1.01},
+        },
+        version="clf-test-2",
+    )
+    detector = ClassifierDetector(model)
+    detector.name = "classifier2"
+
+    class Plugin:
+        @hookimpl
+        def ronda_detectors(self, context):
+            return [detector]
+
+    pipeline = Pipeline(entry_points=False, plugins=[Plugin()], only=["classifier2"])
+    result = run(factory, pipeline, [post(1, CLEAN)])
+    (sig,) = result.outcomes[0].signals
+    assert (sig.detector, sig.version, sig.category) == ("classifier2", "clf-test-2", "gambling")
+    assert sig.evidence["auto"] is False and sig.evidence["source"] == "text"

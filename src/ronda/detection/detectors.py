@@ -513,12 +513,15 @@ def load_registry(
 
 
 def _place(obj: Any, into: list[Any], unavailable: list[Unavailable], seen: set[str]) -> None:
+    """Add a detector (names are unique) or note why one cannot run."""
     if isinstance(obj, Unavailable):
-        unavailable.append(obj)
-        seen.add(obj.name)
-        log.info("detector %s unavailable: %s", obj.name, obj.reason)
+        if obj.name not in seen:
+            unavailable.append(obj)
+            seen.add(obj.name)
+            log.info("detector %s unavailable: %s", obj.name, obj.reason)
         return
-    if obj.name in seen:
+    if any(x.name == obj.name for x in into):
         raise ValueError(f"two detectors are named {obj.name!r}")
+    unavailable[:] = [u for u in unavailable if u.name != obj.name]
     seen.add(obj.name)
     into.append(obj)
