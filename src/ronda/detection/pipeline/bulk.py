@@ -47,6 +47,11 @@ def insert_rows(
     if dialect.name != "sqlite":
         insert_ignore(session, table, [dict(zip(names, r, strict=True)) for r in rows])
         return
+    defaults = _defaults(table, names)
+    if defaults:  # columns added with a Python-side default that the caller does not know
+        names = [*names, *defaults]
+        extra = tuple(defaults.values())
+        rows = [(*row, *extra) for row in rows]
     procs = [(i, p) for i, p in enumerate(_processors(table, names, dialect)) if p is not None]
     if procs:
         memo: dict[int, tuple[Any, Any]] = {}  # column -> (last value, converted): the batch's
@@ -70,6 +75,20 @@ def insert_rows(
     connection.exec_driver_sql(
         f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING', rows
     )
+
+
+def _defaults(table: Table, names: Sequence[str]) -> dict[str, Any]:
+    """Values of the Python-side defaults (scalars and callables) of columns not in ``names``."""
+    found: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if column.name in names or default is None:
+            continue
+        if getattr(default, "is_scalar", False):
+            found[column.name] = default.arg  # type: ignore[attr-defined]
+        elif getattr(default, "is_callable", False):
+            found[column.name] = default.arg(None)  # type: ignore[attr-defined]
+    return found
 
 
 def _processors(table: Table, names: Sequence[str], dialect: Any) -> list[Any]:
