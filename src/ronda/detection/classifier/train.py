@@ -1,0 +1,340 @@
+"""Train the classifier: cross-validation, operating points, export.
+
+This module needs scikit-learn and scipy (development dependencies); the runtime model it
+writes needs only numpy. The steps:
+
+1. Read the corpus (``data.py``), normalise every text, merge exact duplicates of the
+   normalised text (their labels are combined, a positive wins) and group near-duplicates
+   (same letters once digits, spaces and punctuation are dropped) so that no group is split
+   across folds.
+2. Build the hashed feature matrix once (``features.sparse_rows``: the same code the runtime
+   uses).
+3. For each category, a logistic regression trained by averaged SGD (``SGDClassifier``,
+   log loss, L2). Rows whose label is unknown for the category are left out. Sample weights:
+   inside the category's *home* sources (those that annotate it) the two classes are
+   balanced; other rows weigh 1; when the home sources are small (the written examples),
+   their weight is raised to a minimum share of the total.
+4. Stratified group k-fold cross-validation gives out-of-fold probabilities for every row;
+   operating thresholds are chosen on them (``choose_thresholds``) and the quality report is
+   computed from them with thresholds chosen on the *other* folds (cross-fitted), so the
+   reported operating-point figures are not tuned on the rows they are measured on.
+5. A final fit on all rows; weights are exported as float16 (``model.save_model``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ronda.detection.classifier.data import EVERYDAY_SOURCES, Corpus, load_corpus
+from ronda.detection.classifier.evaluate import (
+    threshold_at_precision,
+    threshold_at_recall,
+    threshold_best_f1,
+    threshold_for_rate,
+)
+from ronda.detection.classifier.features import FeatureSpec, sparse_rows
+from ronda.detection.classifier.model import CATEGORIES, NEVER, save_model
+from ronda.detection.normalize import normalize_batch
+
+__all__ = ["Prepared", "TrainConfig", "choose_thresholds", "prepare", "train"]
+
+Progress = Callable[[str, int, int], None]
+
+# Sources that annotate each category (their classes are balanced against each other).
+HOME_SOURCES: dict[str, tuple[str, ...]] = {
+    "terrorism": ("written:terrorism",),
+    "gambling": ("judol",),
+    "scam": ("sms-spam", "written:scam"),
+    "hate": ("hatespeech", "netifier"),
+    "hoax": ("hoax", "written:hoax"),
+    "porn": ("netifier", "written:porn"),
+    "spam": ("sms-spam", "written:spam"),
+}
+
+
+@dataclass
+class TrainConfig:
+    spec: FeatureSpec = field(default_factory=FeatureSpec)
+    folds: int = 5
+    epochs: int = 15
+    alpha: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 1e-6))
+    min_home_share: float = 0.1
+    review_recall: float = 0.90
+    auto_precision: float = 0.98
+    # share of everyday texts each category may flag at the review threshold
+    everyday_cap: dict[str, float] = field(
+        default_factory=lambda: {
+            "terrorism": 0.0005, "gambling": 0.0005, "scam": 0.001, "hate": 0.003,
+            "hoax": 0.0015, "porn": 0.0005, "spam": 0.001,
+        }
+    )  # fmt: skip
+    seed: int = 0
+    release: str = ""
+
+    def release_tag(self) -> str:
+        if self.release:
+            return self.release
+        today = dt.date.today()
+        return f"{today.year}.{today.month}.1"
+
+
+@dataclass
+class Prepared:
+    """Deduplicated, normalised corpus ready for feature extraction."""
+
+    texts: list[str]
+    labels: npt.NDArray[np.int8]
+    sources: npt.NDArray[np.str_]
+    groups: npt.NDArray[np.int64]
+    raw_rows: int
+
+
+_GROUP_DROP = re.compile(r"[^a-z]+")
+_MAX_ROW_WEIGHT = 2.0
+
+
+def prepare(corpus: Corpus) -> Prepared:
+    normalised = normalize_batch(corpus.texts)
+    first: dict[str, int] = {}
+    keep: list[int] = []
+    labels = corpus.labels.copy()
+    for i, text in enumerate(normalised):
+        j = first.get(text)
+        if j is None:
+            first[text] = i
+            keep.append(i)
+        else:
+            # combine: 1 beats 0 beats -1
+            labels[j] = np.maximum(labels[j], labels[i])
+    idx = np.array(keep, dtype=np.int64)
+    texts = [normalised[i] for i in keep]
+    group_ids: dict[str, int] = {}
+    groups = np.array(
+        [group_ids.setdefault(_GROUP_DROP.sub("", t), len(group_ids)) for t in texts],
+        dtype=np.int64,
+    )
+    return Prepared(
+        texts=texts,
+        labels=labels[idx],
+        sources=np.array(corpus.sources, dtype=np.str_)[idx],
+        groups=groups,
+        raw_rows=len(corpus),
+    )
+
+
+def feature_matrix(texts: Sequence[str], spec: FeatureSpec) -> Any:
+    from scipy import sparse
+
+    rows, cols, vals = sparse_rows(texts, spec)
+    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), spec.n_buckets))
+    matrix.sum_duplicates()
+    return matrix
+
+
+def sample_weights(
+    y: npt.NDArray[np.int8], sources: npt.NDArray[np.str_], home: Sequence[str], share: float
+) -> npt.NDArray[np.float64]:
+    """Weights for the known rows of one category (see the module docstring).
+
+    Each home source is balanced on its own (both classes weigh half of its rows) and, if
+    it is small, scaled up to ``share`` of the weight of the non-home rows, so that a few
+    hundred written examples are not drowned by tens of thousands of other rows.
+    """
+    weights = np.ones(y.shape[0], dtype=np.float64)
+    in_home = np.isin(sources, list(home))
+    other_total = float((~in_home).sum())
+    for source in home:
+        rows = sources == source
+        if not rows.any():
+            continue
+        for cls in (0, 1):
+            mask = rows & (y == cls)
+            if mask.any():
+                weights[mask] = rows.sum() / (2.0 * mask.sum())
+        total = weights[rows].sum()
+        if total < share * other_total:
+            weights[rows] *= share * other_total / total
+    return weights
+
+
+def fit_category(
+    x: Any, y: npt.NDArray[np.int8], w: npt.NDArray[np.float64], alpha: float, cfg: TrainConfig
+) -> tuple[npt.NDArray[np.float64], float]:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import SGDClassifier
+
+    clf = SGDClassifier(
+        loss="log_loss",
+        penalty="l2",
+        alpha=alpha,
+        average=True,
+        max_iter=cfg.epochs,
+        tol=None,
+        random_state=cfg.seed,
+    )
+    # SGD takes a step proportional to a row's weight; heavy rows make it unstable, so a
+    # row weighing more than _MAX_ROW_WEIGHT is repeated instead (same total weight).
+    reps = np.maximum(np.ceil(w / _MAX_ROW_WEIGHT), 1).astype(np.int64)
+    idx = np.repeat(np.arange(y.shape[0]), reps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(x[idx], y[idx], sample_weight=np.repeat(w / reps, reps))
+    return np.asarray(clf.coef_[0], dtype=np.float64), float(clf.intercept_[0])
+
+
+def _sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))))
+
+
+def fit_all(
+    x: Any,
+    data: Prepared,
+    rows: npt.NDArray[np.int64],
+    cfg: TrainConfig,
+    progress: Progress | None = None,
+    step: str = "fit",
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """One model per category on ``rows``; returns weights (buckets, k) and bias (k,)."""
+    k = len(CATEGORIES)
+    weights = np.zeros((cfg.spec.n_buckets, k), dtype=np.float64)
+    bias = np.zeros(k, dtype=np.float64)
+    for j, cat in enumerate(CATEGORIES):
+        y = data.labels[rows, j]
+        known = rows[y >= 0]
+        yk = data.labels[known, j]
+        if yk.min(initial=1) == yk.max(initial=0):  # one class only: cannot learn
+            bias[j] = -30.0
+        else:
+            w = sample_weights(yk, data.sources[known], HOME_SOURCES[cat], cfg.min_home_share)
+            weights[:, j], bias[j] = fit_category(x[known], yk, w, cfg.alpha[cat], cfg)
+        if progress:
+            progress(step, j + 1, k)
+    return weights, bias
+
+
+def folds_for(data: Prepared, cfg: TrainConfig) -> list[tuple[npt.NDArray[np.int64], ...]]:
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    positive = (data.labels == 1).any(axis=1)
+    strata = np.char.add(data.sources, np.where(positive, "+", "-"))
+    splitter = StratifiedGroupKFold(n_splits=cfg.folds, shuffle=True, random_state=cfg.seed)
+    dummy = np.zeros(len(data.texts))
+    return [(tr, te) for tr, te in splitter.split(dummy, strata, data.groups)]
+
+
+def cross_validate(
+    x: Any, data: Prepared, cfg: TrainConfig, progress: Progress | None = None
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """Out-of-fold probabilities (n, k) and the fold index of every row."""
+    n = len(data.texts)
+    oof = np.zeros((n, len(CATEGORIES)), dtype=np.float32)
+    fold_of = np.zeros(n, dtype=np.int64)
+    for f, (train_rows, test_rows) in enumerate(folds_for(data, cfg)):
+        weights, bias = fit_all(x, data, train_rows, cfg, progress, step=f"fold {f + 1}")
+        oof[test_rows] = _sigmoid(x[test_rows] @ weights + bias)
+        fold_of[test_rows] = f
+    return oof, fold_of
+
+
+def choose_thresholds(
+    oof: npt.NDArray[np.float32],
+    labels: npt.NDArray[np.int8],
+    sources: npt.NDArray[np.str_],
+    cfg: TrainConfig,
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Review and auto thresholds per category, plus the candidates they came from.
+
+    review = min(threshold reaching ``review_recall``, best-F1 threshold), raised if needed
+    so that the category flags at most ``everyday_cap`` of everyday texts; auto = lowest
+    threshold with precision >= ``auto_precision`` at and above it (NEVER if none), never
+    below review.
+    """
+    everyday = np.isin(sources, EVERYDAY_SOURCES)
+    review: dict[str, float] = {}
+    auto: dict[str, float] = {}
+    detail: dict[str, dict[str, float]] = {}
+    for j, cat in enumerate(CATEGORIES):
+        known = labels[:, j] >= 0
+        s = oof[known, j]
+        y = labels[known, j] == 1
+        t_recall = threshold_at_recall(s, y, cfg.review_recall)
+        t_f1 = threshold_best_f1(s, y)
+        t_cap = threshold_for_rate(oof[everyday & known, j], cfg.everyday_cap[cat])
+        t_review = min(max(min(t_recall, t_f1), t_cap), NEVER)
+        t_auto = threshold_at_precision(s, y, cfg.auto_precision)
+        if t_auto < NEVER:
+            t_auto = max(t_auto, t_review)
+        review[cat] = round(float(t_review), 6)
+        auto[cat] = round(float(t_auto), 6)
+        detail[cat] = {
+            "recall_target": round(float(t_recall), 6),
+            "best_f1": round(float(t_f1), 6),
+            "everyday_cap": round(float(t_cap), 6),
+        }
+    return {"review": review, "auto": auto}, detail
+
+
+def train(
+    data_dir: Path,
+    out: Path,
+    cfg: TrainConfig,
+    *,
+    written: Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Train, cross-validate and write a model to ``out``; returns the metadata written."""
+    from ronda.detection.classifier.report import corpus_summary, cv_report
+
+    corpus = load_corpus(data_dir, written)
+    data = prepare(corpus)
+    if progress:
+        progress("features", 0, 1)
+    x = feature_matrix(data.texts, cfg.spec)
+    if progress:
+        progress("features", 1, 1)
+    oof, fold_of = cross_validate(x, data, cfg, progress)
+    thresholds, detail = choose_thresholds(oof, data.labels, data.sources, cfg)
+    report = cv_report(oof, fold_of, data, cfg, thresholds)
+    weights, bias = fit_all(x, data, np.arange(len(data.texts)), cfg, progress, step="final")
+    metadata = {
+        "trained": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "training": {
+            "algorithm": "logistic regression per category, averaged SGD (scikit-learn "
+            "SGDClassifier log_loss, L2), hashed features",
+            "alpha": cfg.alpha,
+            "epochs": cfg.epochs,
+            "folds": cfg.folds,
+            "min_home_share": cfg.min_home_share,
+            "home_sources": {k: list(v) for k, v in HOME_SOURCES.items()},
+            "operating_points": {
+                "review_recall": cfg.review_recall,
+                "auto_precision": cfg.auto_precision,
+                "everyday_cap": cfg.everyday_cap,
+            },
+            "threshold_candidates": detail,
+            "corpus": corpus_summary(corpus, data),
+        },
+        "quality": report,
+    }
+    version = save_model(
+        out,
+        weights=weights,
+        bias=bias,
+        spec=cfg.spec,
+        categories=CATEGORIES,
+        thresholds=thresholds,
+        release=cfg.release_tag(),
+        metadata=metadata,
+    )
+    metadata["version"] = version
+    metadata["thresholds"] = thresholds
+    return metadata

@@ -1,0 +1,86 @@
+"""Hashed features and threshold selection, on small synthetic inputs."""
+
+import numpy as np
+import pytest
+
+from ronda.detection.classifier.evaluate import (
+    binary_metrics,
+    macro_f1,
+    parse_mapping,
+    threshold_at_precision,
+    threshold_at_recall,
+    threshold_best_f1,
+    threshold_for_rate,
+)
+from ronda.detection.classifier.features import (
+    FeatureSpec,
+    hashed_features,
+    score_batch,
+    sparse_rows,
+)
+from ronda.detection.classifier.model import NEVER
+
+SPEC = FeatureSpec(bits=16)
+
+
+def _buckets(texts: list[str]) -> list[list[int]]:
+    rows, cols, _ = sparse_rows(texts, SPEC)
+    return [sorted(cols[rows == i].tolist()) for i in range(len(texts))]
+
+
+def test_features_do_not_depend_on_the_batch() -> None:
+    alone = _buckets(["slot gacor hari ini"])[0]
+    batched = _buckets(["halo", "slot gacor hari ini", ""])[1]
+    assert alone == batched and alone
+
+
+def test_doc_ids_ascend_and_cover_every_kind() -> None:
+    kinds = list(hashed_features(["satu dua", "tiga"], SPEC))
+    assert len(kinds) == 6  # char 2..5, word 1 and 2
+    for doc, idx in kinds:
+        assert np.all(np.diff(doc) >= 0)
+        assert idx.min() >= 0 and idx.max() < SPEC.n_buckets
+
+
+def test_rows_are_unit_length() -> None:
+    rows, _cols, vals = sparse_rows(["slot gacor", "a"], SPEC)
+    for i in range(2):
+        assert np.isclose(np.sum(vals[rows == i] ** 2), 1.0, atol=1e-5)
+
+
+def test_score_batch_equals_sparse_product() -> None:
+    rng = np.random.default_rng(0)
+    weights = rng.standard_normal((SPEC.n_buckets, 3)).astype(np.float32)
+    bias = np.array([0.1, -0.2, 0.0], dtype=np.float32)
+    texts = ["main slot gacor", "", "berita hari ini tentang cuaca", "x"]
+    rows, cols, vals = sparse_rows(texts, SPEC)
+    dense = np.zeros((len(texts), SPEC.n_buckets), dtype=np.float64)
+    np.add.at(dense, (rows, cols), vals)
+    expected = dense @ weights + bias
+    assert np.allclose(score_batch(texts, SPEC, weights, bias), expected, atol=1e-4)
+
+
+def test_spec_round_trips_through_json() -> None:
+    assert FeatureSpec.from_json(SPEC.to_json()) == SPEC
+
+
+def test_thresholds() -> None:
+    scores = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05])
+    y = np.array([1, 1, 1, 0, 1, 0, 1, 0, 0, 0], dtype=bool)
+    assert threshold_at_recall(scores, y, 0.8) == pytest.approx(0.6)
+    assert threshold_best_f1(scores, y) in set(scores.tolist())
+    assert threshold_at_precision(scores, y, 0.98, min_hits=2) == pytest.approx(0.8)
+    assert threshold_at_precision(scores, y, 0.98, min_hits=10) == NEVER
+    t = threshold_for_rate(scores, 0.2)
+    assert (scores >= t).sum() <= 2
+
+
+def test_metrics_and_mapping() -> None:
+    y = np.array([1, 1, 0, 0], dtype=bool)
+    p = np.array([1, 0, 1, 0], dtype=bool)
+    m = binary_metrics(y, p)
+    assert (m["precision"], m["recall"], m["f1"], m["support"]) == (0.5, 0.5, 0.5, 2)
+    assert macro_f1(y, p) == 0.5
+    assert parse_mapping(["1=gambling", "0=none"], ["gambling"]) == {"1": "gambling", "0": None}
+    with pytest.raises(ValueError):
+        parse_mapping(["1=casino"], ["gambling"])
