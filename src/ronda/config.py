@@ -66,6 +66,22 @@ class ImapMailbox(BaseModel):
     starttls: bool = False
 
 
+class QueueRule(BaseModel):
+    """A review queue: cases of these categories and languages (empty: any)."""
+
+    name: str
+    categories: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+
+
+INDONESIAN_TEAM = ["id", "jv", "su", "ms"]
+DEFAULT_QUEUES = [
+    QueueRule(name="urgent-id", categories=["terrorism", "csam"], languages=INDONESIAN_TEAM),
+    QueueRule(name="id", languages=INDONESIAN_TEAM),
+    QueueRule(name="default"),
+]
+
+
 class Limits(BaseModel):
     """Size limits on every input path (bytes unless named otherwise)."""
 
@@ -96,6 +112,8 @@ class Settings(BaseSettings):
     mail_dir: str = ""
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
     job_lease_seconds: float = 300.0
+    queues: list[QueueRule] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
+    case_lease_minutes: float = 15.0
     imap: list[ImapMailbox] = Field(default_factory=list)
     imap_poll_seconds: float = 60.0
     worker_tick_seconds: float = 5.0

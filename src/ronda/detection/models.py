@@ -168,6 +168,20 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     signal_count: Mapped[int] = mapped_column(Integer, default=0)
     max_score: Mapped[float] = mapped_column(Float, default=0.0)
+    # review (ronda.cases): routing, the moderator's lease, the decision
+    queue: Mapped[str] = mapped_column(
+        String(64), default="default", server_default="default", index=True
+    )
+    language: Mapped[str] = mapped_column(String(8), default="other", server_default="other")
+    subscribers: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Bank(Base):

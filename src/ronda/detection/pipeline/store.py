@@ -390,6 +390,38 @@ def _update_channel_risk(
     update_rows(session, _RISK, "channel_subject_id", _RISK_UPDATE, rows, add=_RISK_ADD)
 
 
+def _route_opened(session: Session, opened: dict[tuple[int, str], CaseRef]) -> None:
+    """Give newly opened cases their queue, language, reach and priority."""
+    from ronda.cases.priority import priority
+    from ronda.cases.service import route
+    from ronda.config import get_settings
+
+    rules = get_settings().queues
+    facts: dict[int, tuple[str, int | None, int | None]] = {}
+    for chunk in chunks(sorted({sid for sid, _ in opened})):
+        for sid, language, subscribers, views in session.execute(
+            select(Post.subject_id, Post.language, Post.subscribers, Post.views).where(
+                member(Post.subject_id, chunk, session)
+            )
+        ):
+            facts[sid] = (language, subscribers, views)
+    rows = []
+    for (sid, cat), ref in opened.items():
+        language, subscribers, views = facts.get(sid, ("other", None, None))
+        rows.append(
+            {
+                "k": ref.id,
+                "queue": route(rules, category=cat, language=language),
+                "language": language,
+                "subscribers": subscribers,
+                "priority": priority(
+                    category=cat, subscribers=subscribers, views=views, max_score=ref.max_score
+                ),
+            }
+        )
+    update_rows(session, _CASES, "id", ("queue", "language", "subscribers", "priority"), rows)
+
+
 _CASE_COLUMNS = (
     "subject_id",
     "category",
@@ -471,6 +503,8 @@ def _update_cases(session: Session, stored: list[StoredPost], *, now: datetime, 
             ):
                 if (sid, cat) in wanted:
                     opened[(sid, cat)] = CaseRef(cid, cat, status, True, n, top)
+    if opened:
+        _route_opened(session, opened)
     for p in stored:
         cats = sorted({s.category for s in p.signals if s.flagged})
         for cat in cats:

@@ -1,0 +1,244 @@
+"""Routing, the moderator's lease ("take next"), and decisions.
+
+``claim_next`` gives a moderator the highest-priority case they may work (a
+queue and a language they read) under an exclusive lease: on PostgreSQL the
+row is taken with ``FOR UPDATE SKIP LOCKED``, on SQLite the write lock
+serialises claimants, so two moderators never get the same case. ``decide``
+records the decision and writes its enforcement actions in the same
+transaction; the outbox delivers them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ronda.accounts.models import Role, User
+from ronda.actions import service as actions
+from ronda.actions.models import Action, ActionKind
+from ronda.cases.machine import Status, transition
+from ronda.config import QueueRule, Settings
+from ronda.db.base import utcnow
+from ronda.detection.models import Case
+from ronda.errors import BadInput, Forbidden, NotFound
+from ronda.subjects.models import Subject
+
+
+class Decision(StrEnum):
+    REMOVE_POST = "remove_post"
+    BLOCK_CHANNEL = "block_channel"
+    WITHHOLD_CHANNEL = "withhold_channel"
+    BAN_ACCOUNT = "ban_account"
+    NO_VIOLATION = "no_violation"
+    ESCALATE = "escalate"  # to a lead
+
+
+ENFORCING = {
+    Decision.REMOVE_POST: ActionKind.REMOVE_POST,
+    Decision.BLOCK_CHANNEL: ActionKind.BLOCK_CHANNEL,
+    Decision.WITHHOLD_CHANNEL: ActionKind.WITHHOLD_CHANNEL,
+    Decision.BAN_ACCOUNT: ActionKind.BAN_ACCOUNT,
+}
+LEAD_QUEUE = "leads"
+
+
+def route(rules: Sequence[QueueRule], *, category: str, language: str) -> str:
+    """The first queue whose categories and languages (empty: any) both match."""
+    for rule in rules:
+        if rule.categories and category not in rule.categories:
+            continue
+        if rule.languages and language not in rule.languages:
+            continue
+        return rule.name
+    return "default"
+
+
+def get(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    return case
+
+
+def claim_next(
+    session: Session,
+    *,
+    settings: Settings,
+    user: User,
+    queues: Sequence[str] | None = None,
+) -> Case | None:
+    """Lease the next case this user may work; None when the queues are empty."""
+    now = utcnow()
+    query = (
+        select(Case)
+        .where(
+            Case.closed_at.is_(None),
+            or_(
+                Case.status == Status.NEW,
+                (Case.status == Status.IN_REVIEW) & (Case.lease_until < now),
+            ),
+        )
+        .order_by(Case.priority.desc(), Case.opened_at, Case.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if user.role == Role.MODERATOR:
+        query = query.where(
+            Case.queue != LEAD_QUEUE, Case.language.in_(list(user.languages or ["id"]))
+        )
+    if queues:
+        query = query.where(Case.queue.in_(list(queues)))
+    case = session.scalar(query)
+    if case is None:
+        return None
+    previous = case.assignee_id
+    if case.status == Status.IN_REVIEW:  # the previous lease ran out
+        transition(
+            session,
+            case=case,
+            to=Status.NEW,
+            actor="system",
+            data={"reason": "lease expired", "assignee": previous},
+        )
+    case.assignee_id = user.id
+    case.lease_until = now + timedelta(minutes=settings.case_lease_minutes)
+    transition(
+        session,
+        case=case,
+        to=Status.IN_REVIEW,
+        actor=f"user:{user.email}",
+        data={"lease_until": case.lease_until.isoformat(), "queue": case.queue},
+    )
+    return case
+
+
+def release(session: Session, *, case: Case, user: User, reason: str = "given back") -> None:
+    _require_holder(case, user)
+    case.assignee_id = None
+    case.lease_until = None
+    transition(
+        session, case=case, to=Status.NEW, actor=f"user:{user.email}", data={"reason": reason}
+    )
+
+
+def _require_holder(case: Case, user: User) -> None:
+    if case.status != Status.IN_REVIEW:
+        raise Forbidden(f"case {case.id} is not in review; take it first")
+    if case.assignee_id != user.id and user.role not in (Role.LEAD, Role.ADMIN):
+        raise Forbidden(f"case {case.id} is being reviewed by someone else")
+    if case.lease_until is not None and case.lease_until < utcnow() and case.assignee_id != user.id:
+        raise Forbidden(f"the lease on case {case.id} has run out; take it again")
+
+
+@dataclass
+class Decided:
+    case: Case
+    actions: list[Action]
+
+
+def decide(
+    session: Session,
+    *,
+    case: Case,
+    user: User,
+    decision: Decision | str,
+    ground: str,
+    statement_of_reasons: str,
+    territorial_scope: Sequence[str] = ("ID",),
+) -> Decided:
+    """Record a decision; enforcing decisions write their actions in this transaction."""
+    try:
+        decision = Decision(decision)
+    except ValueError:
+        raise BadInput(f"unknown decision {decision!r}; one of {', '.join(Decision)}") from None
+    _require_holder(case, user)
+    actor = f"user:{user.email}"
+    if decision is Decision.ESCALATE:
+        case.queue = LEAD_QUEUE
+        case.assignee_id = None
+        case.lease_until = None
+        transition(
+            session,
+            case=case,
+            to=Status.NEW,
+            actor=actor,
+            data={"reason": "escalated to a lead", "note": statement_of_reasons},
+        )
+        return Decided(case=case, actions=[])
+    if decision is not Decision.NO_VIOLATION:
+        if not ground.strip():
+            raise BadInput("a decision needs its ground (a law article or a terms clause)")
+        if not statement_of_reasons.strip():
+            raise BadInput("a decision needs a statement of reasons")
+    subject = session.get(Subject, case.subject_id)
+    assert subject is not None
+    target = subject
+    if decision in (Decision.BLOCK_CHANNEL, Decision.WITHHOLD_CHANNEL) and subject.parent_id:
+        parent = session.get(Subject, subject.parent_id)
+        target = parent or subject
+    created: list[Action] = []
+    if decision in ENFORCING:
+        created.append(
+            actions.request(
+                session,
+                kind=ENFORCING[decision],
+                subject=target,
+                decided_by=actor,
+                ground=ground,
+                statement_of_reasons=statement_of_reasons,
+                category=case.category,
+                territorial_scope=list(territorial_scope)
+                if decision is Decision.WITHHOLD_CHANNEL
+                else [],
+                source="review",
+                case_id=case.id,
+            )
+        )
+    else:
+        _no_violation_items(session, subject_id=case.subject_id, actor=actor)
+    case.decision = decision.value
+    case.decided_by = actor
+    case.decided_at = utcnow()
+    case.lease_until = None
+    transition(
+        session,
+        case=case,
+        to=Status.DECIDED,
+        actor=actor,
+        data={
+            "decision": decision.value,
+            "ground": ground,
+            "actions": [a.id for a in created],
+            "target": target.canonical,
+        },
+    )
+    return Decided(case=case, actions=created)
+
+
+def _no_violation_items(session: Session, *, subject_id: int, actor: str) -> None:
+    from ronda.takedowns import service as takedowns
+    from ronda.takedowns.models import ItemStatus, OrderStatus, Takedown, TakedownItem
+
+    items = session.scalars(
+        select(TakedownItem)
+        .join(Takedown, Takedown.id == TakedownItem.takedown_id)
+        .where(
+            TakedownItem.subject_id == subject_id,
+            TakedownItem.status == ItemStatus.PENDING,
+            TakedownItem.linked_item_id.is_(None),
+            Takedown.status == OrderStatus.OPEN,
+        )
+    ).all()
+    for item in items:
+        takedowns.set_outcome(
+            session,
+            item=item,
+            status=ItemStatus.NO_VIOLATION,
+            reason="reviewed: no violation found",
+            actor=actor,
+        )
