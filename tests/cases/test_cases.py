@@ -221,12 +221,14 @@ def test_block_a_post_s_channel_and_no_violation_and_escalation(factory, setting
         source="o",
     ).order
     first = make_case(factory, "https://t.me/kanal_judi_besar/7", prio=80)
+    assert first
     second = make_case(factory, "https://t.me/kanal_dakwah_damai/5", category="terrorism", prio=70)
     third = make_case(factory, "https://t.me/kanal_ragu_ragu/9", category="hoax", prio=60)
     mod = user(factory, "mod@ronda.test")
     with session_scope(factory) as s:
         u = s.get(User, mod.id)
         c1 = cases.claim_next(s, settings=settings, user=u)
+        assert c1.id == first
         d = cases.decide(
             s,
             case=c1,
