@@ -25,7 +25,7 @@ from ronda.cases.machine import Status, transition
 from ronda.config import QueueRule, Settings
 from ronda.db.base import utcnow
 from ronda.detection.models import Case
-from ronda.errors import BadInput, Forbidden, NotFound
+from ronda.errors import BadInput, Conflict, Forbidden, NotFound
 from ronda.subjects.models import Subject
 
 
@@ -115,6 +115,43 @@ def claim_next(
         data={"lease_until": case.lease_until.isoformat(), "queue": case.queue},
     )
     return case
+
+
+def claim(session: Session, *, settings: Settings, case: Case, user: User) -> Case:
+    """Lease one given case (the console's "open and work this one")."""
+    now = utcnow()
+    locked = session.scalar(select(Case).where(Case.id == case.id).with_for_update())
+    assert locked is not None
+    if locked.status == Status.IN_REVIEW and locked.assignee_id == user.id:
+        locked.lease_until = now + timedelta(minutes=settings.case_lease_minutes)
+        transition(
+            session,
+            case=locked,
+            to=Status.IN_REVIEW,
+            actor=f"user:{user.email}",
+            data={"lease_until": locked.lease_until.isoformat()},
+        )
+        return locked
+    if locked.status == Status.IN_REVIEW and locked.lease_until and locked.lease_until > now:
+        raise Conflict(f"case {case.id} is being reviewed by someone else")
+    if locked.status == Status.IN_REVIEW:
+        transition(
+            session, case=locked, to=Status.NEW, actor="system", data={"reason": "lease expired"}
+        )
+    if locked.status != Status.NEW:
+        raise Conflict(f"case {case.id} is {locked.status}")
+    if user.role == Role.MODERATOR and locked.queue == LEAD_QUEUE:
+        raise Forbidden("this case waits for a lead")
+    locked.assignee_id = user.id
+    locked.lease_until = now + timedelta(minutes=settings.case_lease_minutes)
+    transition(
+        session,
+        case=locked,
+        to=Status.IN_REVIEW,
+        actor=f"user:{user.email}",
+        data={"lease_until": locked.lease_until.isoformat(), "queue": locked.queue},
+    )
+    return locked
 
 
 def release(session: Session, *, case: Case, user: User, reason: str = "given back") -> None:

@@ -100,7 +100,10 @@ def create_app(
     from ronda.takedowns.api import router as takedowns_api
     from ronda.takedowns.pages import router as takedowns_pages
 
+    from ronda.cases.api import router as cases_api
+
     app.include_router(takedowns_api)
+    app.include_router(cases_api)
     app.include_router(detection_api)
     app.include_router(takedowns_pages)
     app.include_router(accounts_pages)
