@@ -52,6 +52,7 @@ class PlatformSettings(BaseModel):
     """Where enforcement calls go, and the shared secret that signs them."""
 
     endpoint: str = ""
+    notices_endpoint: str = ""
     secret: str = ""
     timeout: float = 10.0
 

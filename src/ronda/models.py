@@ -12,6 +12,7 @@ from ronda.actions.models import Action
 from ronda.audit.models import AuditEvent, AuditHead
 from ronda.detection.models import Bank, BankEntry, Case, ChannelRisk, Post, Signal
 from ronda.jobs.models import Job
+from ronda.reports.models import Appeal, Report
 from ronda.subjects.models import Subject
 from ronda.takedowns.models import (
     Counter,
@@ -24,6 +25,7 @@ from ronda.takedowns.models import (
 
 __all__ = [
     "Action",
+    "Appeal",
     "ApiKey",
     "AuditEvent",
     "AuditHead",
@@ -39,6 +41,7 @@ __all__ = [
     "Job",
     "Post",
     "RawInput",
+    "Report",
     "Signal",
     "Subject",
     "Takedown",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ronda.actions import notices as _notices  # noqa: F401  (registers the notice job handler)
 from ronda.actions import service as _actions  # noqa: F401  (registers the platform job handler)
 from ronda.config import Settings
 from ronda.db import session_scope

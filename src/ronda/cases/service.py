@@ -238,6 +238,11 @@ def decide(
         )
     else:
         _no_violation_items(session, subject_id=case.subject_id, actor=actor)
+    from ronda.reports.service import on_decided
+
+    on_decided(
+        session, case=case, decision=decision.value, statement=statement_of_reasons, ground=ground
+    )
     case.decision = decision.value
     case.decided_by = actor
     case.decided_at = utcnow()

@@ -104,6 +104,9 @@ def create_app(
 
     app.include_router(takedowns_api)
     app.include_router(cases_api)
+    from ronda.reports.api import router as reports_api
+
+    app.include_router(reports_api)
     app.include_router(detection_api)
     app.include_router(takedowns_pages)
     app.include_router(accounts_pages)
