@@ -83,6 +83,18 @@ DEFAULT_QUEUES = [
 ]
 
 
+DEFAULT_GROUNDS: dict[str, str] = {
+    "terrorism": "UU 5/2018 (terorisme) jo. UU ITE Pasal 28 ayat (2)",
+    "csam": "UU 44/2008 Pasal 4 ayat (1) (pornografi anak)",
+    "porn": "UU ITE Pasal 27 ayat (1) (kesusilaan); UU 44/2008",
+    "gambling": "UU ITE Pasal 27 ayat (2) (perjudian)",
+    "scam": "UU ITE Pasal 28 ayat (1) (berita bohong yang merugikan konsumen)",
+    "hate": "UU ITE Pasal 28 ayat (2) (SARA)",
+    "hoax": "UU ITE Pasal 28 ayat (3) (berita bohong yang menimbulkan kerusuhan)",
+    "spam": "Terms of Service: spam and bulk messaging",
+}
+
+
 class Limits(BaseModel):
     """Size limits on every input path (bytes unless named otherwise)."""
 
@@ -115,6 +127,7 @@ class Settings(BaseSettings):
     job_lease_seconds: float = 300.0
     queues: list[QueueRule] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
     case_lease_minutes: float = 15.0
+    grounds: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_GROUNDS))
     imap: list[ImapMailbox] = Field(default_factory=list)
     imap_poll_seconds: float = 60.0
     worker_tick_seconds: float = 5.0

@@ -96,17 +96,19 @@ def create_app(
     errors.install(app)
 
     from ronda.accounts.pages import router as accounts_pages
+    from ronda.cases.api import router as cases_api
     from ronda.detection.api import router as detection_api
     from ronda.takedowns.api import router as takedowns_api
     from ronda.takedowns.pages import router as takedowns_pages
-
-    from ronda.cases.api import router as cases_api
 
     app.include_router(takedowns_api)
     app.include_router(cases_api)
     from ronda.reports.api import router as reports_api
 
     app.include_router(reports_api)
+    from ronda.cases.pages import router as cases_pages
+
+    app.include_router(cases_pages)
     app.include_router(detection_api)
     app.include_router(takedowns_pages)
     app.include_router(accounts_pages)

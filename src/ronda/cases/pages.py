@@ -1,0 +1,271 @@
+"""The review console: the queue, "take next", the case page and decisions.
+
+Server-rendered and readable without JavaScript; a small script adds keyboard
+shortcuts and live countdowns. Everything shown is escaped by the templates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ronda.accounts.models import Role, User
+from ronda.actions.models import Action
+from ronda.audit import service as audit
+from ronda.cases import service as cases
+from ronda.config import Settings
+from ronda.detection.models import Case, Post, Signal
+from ronda.reports.models import Report
+from ronda.subjects.models import Subject
+from ronda.takedowns.models import Takedown, TakedownItem
+from ronda.web.deps import Principal, get_db, get_settings_dep, require
+from ronda.web.render import render
+
+router = APIRouter(include_in_schema=False)
+staff = require(Role.LEAD, Role.MODERATOR)
+FILTERS = ("category", "language", "status", "queue")
+
+
+def _user(db: Session, principal: Principal) -> User:
+    assert principal.user is not None
+    user = db.get(User, principal.user.id)
+    assert user is not None
+    return user
+
+
+@router.get("/review", response_class=HTMLResponse)
+def queue(
+    request: Request, principal: Principal = Depends(staff), db: Session = Depends(get_db)
+) -> Response:
+    params = {k: request.query_params.get(k, "") for k in FILTERS}
+    query = select(Case, Subject.canonical).join(Subject, Subject.id == Case.subject_id)
+    status = params["status"] or "new"
+    if status != "all":
+        query = query.where(Case.status == status)
+    for key in ("category", "language", "queue"):
+        if params[key]:
+            query = query.where(getattr(Case, key) == params[key])
+    rows = db.execute(query.order_by(Case.priority.desc(), Case.id).limit(200)).all()
+    return render(
+        request, "review_queue.html", {"rows": rows, "params": {**params, "status": status}}
+    )
+
+
+@router.post("/review/next")
+def take_next(
+    request: Request,
+    principal: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+    settings: Settings = Depends(get_settings_dep),
+) -> Response:
+    case = cases.claim_next(db, settings=settings, user=_user(db, principal))
+    db.commit()
+    if case is None:
+        return RedirectResponse("/review?empty=1", status_code=303)
+    return RedirectResponse(f"/review/cases/{case.id}", status_code=303)
+
+
+def highlight(text: str, hits: list[dict[str, Any]]) -> Markup:
+    """The text with matched spans in <mark>, everything escaped."""
+    spans = sorted(
+        (int(h["start"]), int(h["end"]))
+        for h in hits
+        if not h.get("in_normalized")
+        and isinstance(h.get("start"), int)
+        and isinstance(h.get("end"), int)
+    )
+    out: list[str] = []
+    pos = 0
+    for start, end in spans:
+        if start < pos or end > len(text) or start >= end:
+            continue
+        out.append(str(escape(text[pos:start])))
+        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        pos = end
+    out.append(str(escape(text[pos:])))
+    return Markup("".join(out))  # noqa: S704 - every piece above is escaped
+
+
+def prefilled_reasons(
+    case: Case, subject: Subject, signals: list[Signal], post: Post | None
+) -> str:
+    terms: list[str] = []
+    for s in signals:
+        for hit in s.evidence.get("hits", [])[:5]:
+            if hit.get("text") and hit["text"] not in terms:
+                terms.append(str(hit["text"]))
+    detectors = sorted(
+        {f"{s.detector} {s.score:.2f}" for s in signals if s.category == case.category}
+    )
+    lines = [f"{subject.canonical}: {case.category}."]
+    if terms:
+        lines.append("Kata/frasa yang ditemukan: " + ", ".join(terms[:8]) + ".")
+    if detectors:
+        lines.append("Sinyal: " + "; ".join(detectors) + ".")
+    if post and post.subscribers:
+        lines.append(f"Jangkauan: {post.subscribers:,} pelanggan.")
+    return " ".join(lines)
+
+
+@router.get("/review/cases/{case_id}", response_class=HTMLResponse)
+def case_page(
+    case_id: int,
+    request: Request,
+    principal: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+    settings: Settings = Depends(get_settings_dep),
+) -> Response:
+    case = cases.get(db, case_id)
+    subject = db.get(Subject, case.subject_id)
+    assert subject is not None
+    post = db.get(Post, case.subject_id)
+    channel_id = subject.parent_id or subject.id
+    channel = db.get(Subject, channel_id)
+    recent = list(
+        db.scalars(
+            select(Post)
+            .where(Post.channel_subject_id == channel_id)
+            .order_by(Post.platform_post_id.desc())
+            .limit(5)
+        )
+    )
+    signals = list(
+        db.scalars(
+            select(Signal)
+            .where(Signal.subject_id == case.subject_id)
+            .order_by(Signal.score.desc())
+            .limit(50)
+        )
+    )
+    hits = [h for s in signals for h in s.evidence.get("hits", [])]
+    items = db.execute(
+        select(TakedownItem, Takedown)
+        .join(Takedown, Takedown.id == TakedownItem.takedown_id)
+        .where(TakedownItem.subject_id.in_([case.subject_id, channel_id]))
+    ).all()
+    reports = list(db.scalars(select(Report).where(Report.case_id == case.id)))
+    acts = list(db.scalars(select(Action).where(Action.case_id == case.id)))
+    holder = db.get(User, case.assignee_id) if case.assignee_id else None
+    mine = bool(
+        principal.user and case.assignee_id == principal.user.id and case.status == "in_review"
+    )
+    return render(
+        request,
+        "review_case.html",
+        {
+            "case": case,
+            "subject": subject,
+            "post": post,
+            "channel": channel,
+            "recent": recent,
+            "signals": signals,
+            "items": items,
+            "reports": reports,
+            "actions": acts,
+            "holder": holder,
+            "mine": mine,
+            "text": highlight(post.text, hits) if post else None,
+            "ocr": highlight(post.ocr_text or "", []) if post and post.ocr_text else None,
+            "ground": settings.grounds.get(case.category, ""),
+            "grounds": settings.grounds,
+            "reasons": prefilled_reasons(case, subject, signals, post),
+            "history": audit.history(db, object_type="case", object_id=str(case.id)),
+            "decisions": [d.value for d in cases.Decision],
+        },
+    )
+
+
+@router.post("/review/cases/{case_id}/claim")
+def claim_case(
+    case_id: int,
+    principal: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+    settings: Settings = Depends(get_settings_dep),
+) -> Response:
+    cases.claim(db, settings=settings, case=cases.get(db, case_id), user=_user(db, principal))
+    db.commit()
+    return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
+
+
+@router.post("/review/cases/{case_id}/decide")
+async def decide(
+    case_id: int,
+    request: Request,
+    principal: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+) -> Response:
+    form = await request.form(max_fields=20)
+
+    def field(name: str, limit: int) -> str:
+        value = form.get(name)
+        return str(value)[:limit] if isinstance(value, str) else ""
+
+    scope = [
+        c.strip().upper() for c in field("territorial_scope", 200).split(",") if c.strip()
+    ] or ["ID"]
+    cases.decide(
+        db,
+        case=cases.get(db, case_id),
+        user=_user(db, principal),
+        decision=field("decision", 32),
+        ground=field("ground", 500),
+        statement_of_reasons=field("statement_of_reasons", 5000),
+        territorial_scope=scope,
+    )
+    db.commit()
+    if field("then", 10) == "next":
+        return RedirectResponse("/review/next-form", status_code=303)
+    return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
+
+
+@router.get("/review/next-form", response_class=HTMLResponse)
+def next_form(request: Request, principal: Principal = Depends(staff)) -> Response:
+    return render(request, "review_next.html", {})
+
+
+@router.get("/review/appeals", response_class=HTMLResponse)
+def appeals(
+    request: Request, principal: Principal = Depends(staff), db: Session = Depends(get_db)
+) -> Response:
+    from ronda.reports.models import Appeal
+
+    rows = db.execute(
+        select(Appeal, Case, Subject.canonical)
+        .join(Case, Case.id == Appeal.case_id)
+        .join(Subject, Subject.id == Case.subject_id)
+        .order_by(Appeal.status != "pending", Appeal.id.desc())
+        .limit(200)
+    ).all()
+    return render(request, "review_appeals.html", {"rows": rows})
+
+
+@router.post("/review/appeals/{appeal_id}")
+async def decide_appeal(
+    appeal_id: int,
+    request: Request,
+    principal: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+) -> Response:
+    from ronda.errors import NotFound
+    from ronda.reports import service as reports
+    from ronda.reports.models import Appeal
+
+    form = await request.form(max_fields=10)
+    appeal = db.get(Appeal, appeal_id)
+    if appeal is None:
+        raise NotFound(f"no appeal {appeal_id}")
+    reason = form.get("reason")
+    reports.decide_appeal(
+        db,
+        appeal=appeal,
+        user=_user(db, principal),
+        grant=form.get("grant") == "1",
+        reason=str(reason)[:5000] if isinstance(reason, str) else "",
+    )
+    db.commit()
+    return RedirectResponse("/review/appeals", status_code=303)
