@@ -109,6 +109,9 @@ def create_app(
     from ronda.cases.pages import router as cases_pages
 
     app.include_router(cases_pages)
+    from ronda.search.pages import router as search_router
+
+    app.include_router(search_router)
     app.include_router(detection_api)
     app.include_router(takedowns_pages)
     app.include_router(accounts_pages)
