@@ -9,8 +9,8 @@ from ronda.db import session_scope
 from ronda.reports import service as reports
 from ronda.takedowns.receive import receive_email
 from ronda.web.app import create_app
-from tests.cases.test_cases_api import login
 from tests.cases.test_cases import make_case, user
+from tests.cases.test_cases_api import login
 from tests.support import factories
 
 
