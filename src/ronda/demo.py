@@ -7,6 +7,7 @@ username rules; the letter numbers imitate the shape of real ones.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -72,6 +73,26 @@ ORDERS = [
         "SEGERA. Provokasi kerusuhan: https://t.me/seruan_aksi_rusuh_id/301 https://t.me/seruan_aksi_rusuh_id/302",
     ),
 ]
+
+
+DEMO_POSTS = Path(__file__).resolve().parent / "demo_posts.jsonl"
+
+
+def seed_posts(factory: sessionmaker[Session], settings: Settings) -> int:
+    """Scan the demo posts through the real detection pipeline: the queue fills
+    with the cases it opens (the news and the anti-gambling post stay out)."""
+    from ronda.detection.pipeline.core import Pipeline, PipelineConfig
+    from ronda.detection.schemas import PostIn
+
+    posts = [
+        PostIn.model_validate_json(line)
+        for line in DEMO_POSTS.read_text().splitlines()
+        if line.strip()
+    ]
+    pipeline = Pipeline(PipelineConfig.from_settings(settings, ocr=False), entry_points=False)
+    with session_scope(factory) as session:
+        result = pipeline.run(session, posts, source="api", actor="demo")
+    return len(result.outcomes)
 
 
 def seed(factory: sessionmaker[Session], settings: Settings) -> bool:
@@ -161,4 +182,5 @@ def seed(factory: sessionmaker[Session], settings: Settings) -> bool:
             actor="demo",
             quarantine_reason="sender kominfo.pusat@gmail.example is not registered for any authority",
         )
+    seed_posts(factory, settings)
     return True
