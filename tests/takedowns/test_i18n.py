@@ -21,6 +21,19 @@ def test_every_template_phrase_is_translated():
 
 
 def test_status_words_are_translated():
-    for status in ("pending", "actioned", "no_violation", "not_found", "already_removed", "rejected",
-                   "open", "closed", "quarantined", "admin", "lead", "moderator", "authority"):
+    for status in (
+        "pending",
+        "actioned",
+        "no_violation",
+        "not_found",
+        "already_removed",
+        "rejected",
+        "open",
+        "closed",
+        "quarantined",
+        "admin",
+        "lead",
+        "moderator",
+        "authority",
+    ):
         assert status in ID
