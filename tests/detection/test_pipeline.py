@@ -47,9 +47,13 @@ def counts(factory) -> dict[str, int]:
         }
 
 
+# Storage tests run the deterministic detectors only; the shipped classifier has its own test.
+RULES_AND_BANKS = ["rules", "hashbank"]
+
+
 @pytest.fixture
 def pipeline() -> Pipeline:
-    return Pipeline(entry_points=False)
+    return Pipeline(entry_points=False, only=RULES_AND_BANKS)
 
 
 def test_signals_record_detector_name_version_and_evidence(factory, pipeline):
@@ -101,7 +105,11 @@ def test_a_case_opens_above_threshold_and_is_updated_not_duplicated(factory, pip
         def ronda_detectors(self, context):
             return [ExtraDetector()]
 
-    second = run(factory, Pipeline(entry_points=False, plugins=[Plugin()]), [post(1, GAMBLING)])
+    second = run(
+        factory,
+        Pipeline(entry_points=False, plugins=[Plugin()], only=[*RULES_AND_BANKS, "extra"]),
+        [post(1, GAMBLING)],
+    )
     again = second.outcomes[0].cases[0]
     assert again.id == case.id and not again.opened
     assert again.signal_count == 2 and again.max_score == pytest.approx(0.99)
@@ -122,7 +130,7 @@ def test_rescanning_the_same_posts_changes_nothing(factory, pipeline):
     with factory() as s:
         cases = s.execute(select(Case.id, Case.signal_count, Case.updated_at)).all()
         risk = s.execute(select(ChannelRisk.score, ChannelRisk.posts_scanned)).all()
-    second = run(factory, Pipeline(entry_points=False), posts)
+    second = run(factory, Pipeline(entry_points=False, only=RULES_AND_BANKS), posts)
     assert counts(factory) == before
     assert not any(o.new for o in second.outcomes)
     assert all(not c.opened for o in second.outcomes for c in o.cases)
