@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     queues: list[QueueRule] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
     case_lease_minutes: float = 15.0
     grounds: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_GROUNDS))
+    exposure_limits: dict[str, int] = Field(default_factory=lambda: {"terrorism": 60, "csam": 20})
+    approval_subscribers: int = 100_000
     imap: list[ImapMailbox] = Field(default_factory=list)
     imap_poll_seconds: float = 60.0
     worker_tick_seconds: float = 5.0

@@ -266,3 +266,69 @@ def test_block_a_post_s_channel_and_no_violation_and_escalation(factory, setting
     lead = user(factory, "lead@ronda.test", role="lead")
     with session_scope(factory) as s:
         assert cases.claim_next(s, settings=settings, user=s.get(User, lead.id)).id == third
+
+
+def test_exposure_limit_sends_take_next_to_other_queues(factory, settings, platform):
+    settings.exposure_limits = {"terrorism": 1}
+    t1 = make_case(factory, "https://t.me/kanal_teror_satu/1", category="terrorism", prio=95)
+    t2 = make_case(factory, "https://t.me/kanal_teror_dua/2", category="terrorism", prio=94)
+    g = make_case(factory, "https://t.me/kanal_judi_tiga/3", category="gambling", prio=10)
+    mod = user(factory, "mod@ronda.test")
+    with session_scope(factory) as s:
+        u = s.get(User, mod.id)
+        case = cases.claim_next(s, settings=settings, user=u)
+        assert case.id == t1
+        cases.decide(
+            s, case=case, user=u, decision="no_violation", ground="", statement_of_reasons=""
+        )
+        assert cases.exhausted_categories(s, settings=settings, user=u) == ["terrorism"]
+        assert cases.claim_next(s, settings=settings, user=u).id == g  # not t2
+    other = user(factory, "fresh@ronda.test")
+    with session_scope(factory) as s:
+        assert cases.claim_next(s, settings=settings, user=s.get(User, other.id)).id == t2
+
+
+def test_blocking_a_big_channel_needs_a_second_person(factory, settings, platform):
+    settings.approval_subscribers = 1000
+    case_id = make_case(factory, "https://t.me/kanal_raksasa/5", category="terrorism")
+    with session_scope(factory) as s:
+        s.get(Case, case_id).subscribers = 2_000_000
+    mod = user(factory, "mod@ronda.test")
+    lead = user(factory, "lead@ronda.test", role="lead")
+    with session_scope(factory) as s:
+        u = s.get(User, mod.id)
+        case = cases.claim_next(s, settings=settings, user=u)
+        held = cases.decide(
+            s,
+            case=case,
+            user=u,
+            decision="block_channel",
+            ground="UU 5/2018",
+            statement_of_reasons="Propaganda.",
+            settings=settings,
+        )
+        assert (
+            held.actions == []
+            and case.status == "in_review"
+            and case.pending_decision["by"] == "user:mod@ronda.test"
+        )
+        with pytest.raises(Forbidden):
+            cases.approve(s, case=case, user=u)  # not a lead, and the same person
+    assert jobs.run_due(factory, kinds=["platform_action"]) == (0, 0)
+    with session_scope(factory) as s:
+        done = cases.approve(s, case=s.get(Case, case_id), user=s.get(User, lead.id))
+        assert done.case.status == "decided" and done.actions[0].kind == "block_channel"
+        assert done.case.pending_decision is None
+    assert jobs.run_due(factory, kinds=["platform_action"]) == (1, 0)
+    with factory() as s:
+        events = [
+            (e.action, e.actor)
+            for e in audit.history(s, object_type="case", object_id=str(case_id))
+        ]
+        assert ("case.approval_requested", "user:mod@ronda.test") in events
+        decided = next(
+            e
+            for e in audit.history(s, object_type="case", object_id=str(case_id))
+            if e.action == "case.decided"
+        )
+        assert decided.data["approved_by"] == "user:lead@ronda.test"

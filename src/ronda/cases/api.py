@@ -57,6 +57,7 @@ def summary(db: Session, case: Case) -> CaseSummary:
         assignee=assignee.email if assignee else None,
         lease_until=case.lease_until,
         opened_at=case.opened_at,
+        pending_decision=case.pending_decision,
         decision=case.decision,
     )
 
@@ -167,8 +168,12 @@ def decide(
     body: DecisionCreate,
     principal: Principal = Depends(staff),
     db: Session = Depends(get_db),
+    settings: Settings = Depends(get_settings_dep),
 ) -> CaseDetail:
-    """Decide a case you hold; enforcing decisions queue their platform actions."""
+    """Decide a case you hold; enforcing decisions queue their platform actions.
+
+    Blocking a channel above ``approval_subscribers`` is held (``pending_decision``)
+    until a lead approves it with ``POST /api/v1/cases/{case_id}/approval``."""
     case = cases.get(db, case_id)
     if case.status not in ("in_review",):
         raise Conflict(f"case {case_id} is {case.status}; take it first")
@@ -180,6 +185,20 @@ def decide(
         ground=body.ground,
         statement_of_reasons=body.statement_of_reasons,
         territorial_scope=body.territorial_scope,
+        settings=settings,
     )
+    db.commit()
+    return detail(db, case)
+
+
+@router.post("/{case_id}/approval", response_model=CaseDetail)
+def approve(
+    case_id: int,
+    principal: Principal = Depends(require(Role.LEAD)),
+    db: Session = Depends(get_db),
+) -> CaseDetail:
+    """A second person approves a held heavy decision; its actions are queued."""
+    case = cases.get(db, case_id)
+    cases.approve(db, case=case, user=_user(db, principal))
     db.commit()
     return detail(db, case)

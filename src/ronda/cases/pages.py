@@ -198,6 +198,7 @@ async def decide(
     request: Request,
     principal: Principal = Depends(staff),
     db: Session = Depends(get_db),
+    settings: Settings = Depends(get_settings_dep),
 ) -> Response:
     form = await request.form(max_fields=20)
 
@@ -216,10 +217,20 @@ async def decide(
         ground=field("ground", 500),
         statement_of_reasons=field("statement_of_reasons", 5000),
         territorial_scope=scope,
+        settings=settings,
     )
     db.commit()
     if field("then", 10) == "next":
         return RedirectResponse("/review/next-form", status_code=303)
+    return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
+
+
+@router.post("/review/cases/{case_id}/approve")
+def approve(
+    case_id: int, principal: Principal = Depends(require(Role.LEAD)), db: Session = Depends(get_db)
+) -> Response:
+    cases.approve(db, case=cases.get(db, case_id), user=_user(db, principal))
+    db.commit()
     return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
 
 

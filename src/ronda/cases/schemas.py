@@ -24,6 +24,7 @@ class CaseSummary(BaseModel):
     lease_until: datetime | None
     opened_at: datetime
     decision: str | None
+    pending_decision: dict[str, Any] | None = None
 
 
 class SignalRead(BaseModel):

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ronda.accounts.models import Role, User
 from ronda.actions import service as actions
 from ronda.actions.models import Action, ActionKind
+from ronda.audit import service as audit
 from ronda.cases.machine import Status, transition
 from ronda.config import QueueRule, Settings
 from ronda.db.base import utcnow
@@ -91,6 +92,9 @@ def claim_next(
         query = query.where(
             Case.queue != LEAD_QUEUE, Case.language.in_(list(user.languages or ["id"]))
         )
+    tired = exhausted_categories(session, settings=settings, user=user)
+    if tired:
+        query = query.where(Case.category.not_in(tired))
     if queues:
         query = query.where(Case.queue.in_(list(queues)))
     case = session.scalar(query)
@@ -154,6 +158,30 @@ def claim(session: Session, *, settings: Settings, case: Case, user: User) -> Ca
     return locked
 
 
+def exhausted_categories(session: Session, *, settings: Settings, user: User) -> list[str]:
+    """Distressing categories this user has reached today's exposure limit for.
+
+    Wellness: after ``exposure_limits[category]`` decided cases of a category
+    in a day (in the configured time zone), take-next serves other queues.
+    """
+    if not settings.exposure_limits:
+        return []
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(settings.timezone)
+    start = utcnow().astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = session.execute(
+        select(Case.category, func.count())
+        .where(
+            Case.decided_by == f"user:{user.email}",
+            Case.decided_at >= start,
+            Case.category.in_(list(settings.exposure_limits)),
+        )
+        .group_by(Case.category)
+    ).all()
+    return sorted(cat for cat, n in rows if n >= settings.exposure_limits.get(cat, 0))
+
+
 def release(session: Session, *, case: Case, user: User, reason: str = "given back") -> None:
     _require_holder(case, user)
     case.assignee_id = None
@@ -187,13 +215,21 @@ def decide(
     ground: str,
     statement_of_reasons: str,
     territorial_scope: Sequence[str] = ("ID",),
+    settings: Settings | None = None,
+    approved_by: str | None = None,
+    _approver: User | None = None,
 ) -> Decided:
-    """Record a decision; enforcing decisions write their actions in this transaction."""
+    """Record a decision; enforcing decisions write their actions in this transaction.
+
+    With ``settings``, blocking a channel of more than ``approval_subscribers``
+    subscribers is held until a second person approves it (``approve``).
+    """
     try:
         decision = Decision(decision)
     except ValueError:
         raise BadInput(f"unknown decision {decision!r}; one of {', '.join(Decision)}") from None
-    _require_holder(case, user)
+    if _approver is None:
+        _require_holder(case, user)
     actor = f"user:{user.email}"
     if decision is Decision.ESCALATE:
         case.queue = LEAD_QUEUE
@@ -214,6 +250,31 @@ def decide(
             raise BadInput("a decision needs a statement of reasons")
     subject = session.get(Subject, case.subject_id)
     assert subject is not None
+    if (
+        decision is Decision.BLOCK_CHANNEL
+        and settings is not None
+        and (case.subscribers or 0) > settings.approval_subscribers
+        and not approved_by
+    ):
+        # heavy: a second person approves before anything reaches the platform
+        case.pending_decision = {
+            "decision": decision.value,
+            "ground": ground,
+            "statement_of_reasons": statement_of_reasons,
+            "territorial_scope": list(territorial_scope),
+            "by": actor,
+            "at": utcnow().isoformat(),
+        }
+        case.lease_until = None
+        audit.record(
+            session,
+            actor=actor,
+            action="case.approval_requested",
+            object_type="case",
+            object_id=case.id,
+            data={"decision": decision.value, "subscribers": case.subscribers},
+        )
+        return Decided(case=case, actions=[])
     target = subject
     if decision in (Decision.BLOCK_CHANNEL, Decision.WITHHOLD_CHANNEL) and subject.parent_id:
         parent = session.get(Subject, subject.parent_id)
@@ -247,6 +308,7 @@ def decide(
     case.decided_by = actor
     case.decided_at = utcnow()
     case.lease_until = None
+    case.pending_decision = None
     transition(
         session,
         case=case,
@@ -257,9 +319,37 @@ def decide(
             "ground": ground,
             "actions": [a.id for a in created],
             "target": target.canonical,
+            "approved_by": approved_by,
         },
     )
     return Decided(case=case, actions=created)
+
+
+def approve(session: Session, *, case: Case, user: User) -> Decided:
+    """A second person (a lead, not the one who decided) approves a held decision."""
+    pending = case.pending_decision
+    if not pending:
+        raise Conflict(f"case {case.id} has no decision waiting for approval")
+    if user.role not in (Role.LEAD, Role.ADMIN):
+        raise Forbidden("approving a heavy decision is a lead's action")
+    if pending.get("by") == f"user:{user.email}":
+        raise Forbidden("a second person must approve")
+    decider = session.scalar(
+        select(User).where(User.email == str(pending["by"]).removeprefix("user:"))
+    )
+    if decider is None:
+        raise NotFound("the moderator who decided no longer exists")
+    return decide(
+        session,
+        case=case,
+        user=decider,
+        decision=pending["decision"],
+        ground=pending["ground"],
+        statement_of_reasons=pending["statement_of_reasons"],
+        territorial_scope=pending.get("territorial_scope", ["ID"]),
+        approved_by=f"user:{user.email}",
+        _approver=user,
+    )
 
 
 def _no_violation_items(session: Session, *, subject_id: int, actor: str) -> None:

@@ -156,6 +156,8 @@ class Case(Base):
             sqlite_where=text("closed_at IS NULL"),
             postgresql_where=text("closed_at IS NULL"),
         ),
+        # the review queue: open cases of a status by priority (take next, queue page)
+        Index("ix_cases_status_priority", "status", "priority"),
     )
 
     id: Mapped[int] = mapped_column(_BigID, primary_key=True)
@@ -182,6 +184,8 @@ class Case(Base):
     decision: Mapped[str | None] = mapped_column(String(32), nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: a heavy decision waiting for a second person's approval (see ronda.cases.service)
+    pending_decision: Mapped[dict[str, Any] | None] = mapped_column(JSONText, nullable=True)
 
 
 class Bank(Base):

@@ -127,6 +127,8 @@ ID: dict[str, str] = {
     "escalate": "teruskan ke koordinator",
     "restore": "pulihkan",
     "Appeals": "Banding",
+    "Waiting for a second person's approval": "Menunggu persetujuan orang kedua",
+    "Approve": "Setujui",
     "Search": "Cari",
     "What happened to this link?": "Apa yang terjadi dengan tautan ini?",
     "Cases": "Kasus",
