@@ -216,3 +216,12 @@ def test_order_as_an_uploaded_file(client, factory):
         and bad.json()["status"] == "quarantined"
         and bad.json()["unparsed"] == 1
     )
+
+
+def test_the_same_body_twice_without_a_key_is_two_orders(client, factory):
+    key = factories.authority(factory)
+    body = {"links": ["t.me/slot_gacor_maxwin88"], "letter_number": None}
+    a = client.post("/api/v1/takedowns", headers=auth(key), json=body).json()
+    b = client.post("/api/v1/takedowns", headers=auth(key), json=body).json()
+    assert a["tracking_number"] != b["tracking_number"]
+    assert b["received_at"] >= a["received_at"]

@@ -193,5 +193,5 @@ def test_order_with_no_link(factory, settings):
 
 def test_raw_over_the_limit_is_refused_clearly(factory, settings):
     settings.limits.max_raw_bytes = 1000
-    with pytest.raises(TooLarge, match="limit is 1,000 bytes"):
+    with pytest.raises(TooLarge, match="limit of 1,000 bytes"):
         receive_email(factory, settings=settings, data=b"x" * 2000, source="huge.eml")

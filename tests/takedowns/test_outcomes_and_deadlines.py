@@ -10,6 +10,7 @@ from ronda.audit import service as audit
 from ronda.db import session_scope
 from ronda.db.base import utcnow
 from ronda.errors import BadInput, InvalidTransition
+from ronda.links import parse
 from ronda.takedowns import service
 from ronda.takedowns.receive import receive_email
 from ronda.takedowns.watch import check_deadlines, due_items
@@ -194,3 +195,57 @@ def test_tracking_numbers_are_sequential_per_year(factory, settings):
         b = service.new_tracking_number(s, received_at=utcnow(), tz="Asia/Jakarta")
     assert int(b[-6:]) == int(a[-6:]) + 1
     assert a[:9] == f"TKD-{utcnow().year}-" or a.startswith("TKD-")
+
+
+def test_warning_level_from_st_codes():
+    from ronda.takedowns.intake.fields import is_followup
+
+    assert is_followup("Surat Teguran ST2", "").level == 2
+    assert is_followup("Surat Peringatan (ST-3)", "").level == 3
+
+
+def test_followup_items_escalate_on_their_own_clock(factory, settings):
+    factories.user(factory, "lead@ronda.test", "lead")
+    factories.authority(factory)
+    first = receive_email(
+        factory,
+        settings=settings,
+        data=factories.mail(message_id="<f1@komdigi.go.id>", body="https://t.me/kanal_awal_saja"),
+        source="1",
+    ).order
+    with session_scope(factory) as s:
+        o = service.get_order(s, first.tracking_number)
+        later = o.received_at + timedelta(hours=10)
+        draft = service.OrderDraft(
+            channel="email",
+            received_at=later,
+            references=[parse("t.me/kanal_susulan_saja")],
+        )
+        service.join_followup(s, order=o, draft=draft, kind="reminder", level=None, actor="test")
+    with session_scope(factory) as s:
+        o = service.get_order(s, first.tracking_number)
+        late_item = next(i for i in o.items if i.canonical.endswith("kanal_susulan_saja"))
+        assert late_item.deadline == later + timedelta(hours=24)
+        # at 19 h after the first letter only the first item is past 75 % of its time
+        result = check_deadlines(s, settings=settings, now=o.received_at + timedelta(hours=19))
+        assert result.escalated == 1
+        assert late_item.escalated_at is None
+        assert (
+            check_deadlines(
+                s, settings=settings, now=later + timedelta(hours=18, minutes=1)
+            ).escalated
+            == 1
+        )
+
+
+def test_urgency_changes_only_on_open_orders(factory, settings):
+    factories.authority(factory)
+    order = receive_email(
+        factory, settings=settings, data=factories.mail(sender="x@gmail.example"), source="q"
+    ).order
+    with session_scope(factory) as s:
+        o = service.get_order(s, order.tracking_number)
+        with pytest.raises(InvalidTransition):
+            service.set_urgency(
+                s, settings=settings, order=o, urgent=True, actor="lead", reason="why"
+            )

@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import tomllib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.orm import Session, sessionmaker
 
 from ronda.config import Settings, get_settings
@@ -17,7 +20,8 @@ from ronda.db import create_engine_for, make_sessionmaker, migrate
 from ronda.errors import RondaError
 
 console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: an error stays one line however narrow the terminal (or a pipe)
+err_console = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,7 +39,14 @@ def friendly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except RondaError as exc:
-            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+            raise typer.Exit(1) from None
+        except (ValidationError, FileNotFoundError, tomllib.TOMLDecodeError) as exc:
+            # settings that cannot be read: say which, in one line
+            first = str(exc).strip().splitlines()
+            err_console.print(
+                f"[bold red]error:[/] settings: {escape(' '.join(first[:3]))}", highlight=False
+            )
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ronda.accounts import service as accounts
@@ -13,7 +14,7 @@ from ronda.cli._common import console, err_console, factory, friendly, print_jso
 from ronda.config import get_settings
 from ronda.db import session_scope
 from ronda.db.base import utcnow
-from ronda.errors import BadInput, RondaError
+from ronda.errors import BadInput, RondaError, TooLarge
 from ronda.jobs import service as jobs
 from ronda.takedowns import notices, service
 from ronda.takedowns.receive import process_raw, receive_email, receive_file
@@ -102,9 +103,17 @@ def intake(
                         authority_slug=authority,
                     )
                 )
+            except TooLarge as exc:
+                failures += 1
+                err_console.print(
+                    f"[red]{escape(msg.source_id)}:[/] {escape(exc.message)} "
+                    "(not stored; the original is unchanged where it was read)"
+                )
             except RondaError as exc:
                 failures += 1
-                err_console.print(f"[red]{msg.source_id}:[/] {exc.message} (raw input kept)")
+                err_console.print(
+                    f"[red]{escape(msg.source_id)}:[/] {escape(exc.message)} (raw input kept)"
+                )
     else:
         if not authority:
             raise BadInput(
@@ -121,7 +130,14 @@ def intake(
     for result in results:
         read = TakedownRead.of(result.order)
         if as_json:
-            print_json(read.model_dump(mode="json"))
+            print_json(
+                {
+                    **read.model_dump(mode="json"),
+                    "created": result.created,
+                    "duplicate": result.duplicate,
+                    "followup": result.followup,
+                }
+            )
         else:
             note = (
                 " (already received)"

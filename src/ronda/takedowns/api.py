@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-import json
-
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ronda.accounts.models import Role
 from ronda.config import Settings

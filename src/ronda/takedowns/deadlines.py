@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from ronda.config import DeadlinePolicy
 
-URGENT_CATEGORIES = frozenset({"terrorism", "csam", "public_order"})
+URGENT_CATEGORIES = frozenset({"terrorism", "csam", "public_order", "eu_removal_order"})
 
 
 def choose_policy(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ronda.accounts.models import Role, User
 from ronda.config import get_settings
+from ronda.db.base import utcnow
 from ronda.mail.outgoing import queue_mail
 from ronda.takedowns.models import ItemStatus, Takedown, TakedownItem
 
@@ -87,6 +88,7 @@ outcome of every link follows when all of them have been handled.
 def queue_acknowledgment(
     session: Session, *, order: Takedown, to: str, in_reply_to: str | None
 ) -> None:
+    order.acknowledged_at = utcnow()
     subject, body = acknowledgment_text(order)
     domain = get_settings().desk_email.rsplit("@", 1)[-1]
     queue_mail(

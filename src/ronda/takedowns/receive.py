@@ -17,6 +17,7 @@ from email.policy import compat32
 from email.utils import parseaddr
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ronda.accounts import service as accounts
@@ -67,20 +68,33 @@ def store_raw(
     authority_id: int | None = None,
     filename: str | None = None,
     content_type: str | None = None,
+    dedupe: bool = True,
 ) -> int:
-    """Write the raw input and commit; returns its id. Identical bytes reuse a row."""
+    """Write the raw input and commit; returns its id.
+
+    With ``dedupe`` (mail and files), identical bytes on the same channel for the
+    same authority reuse the stored row: reading a mailbox twice stores nothing
+    twice. API and portal calls are each a receipt of their own (``dedupe=False``).
+    """
     if len(data) > settings.limits.max_raw_bytes:
         raise TooLarge(
-            f"{source or 'input'} is {len(data):,} bytes; the limit is "
+            f"{source or 'input'} is larger than the limit of "
             f"{settings.limits.max_raw_bytes:,} bytes (limits.max_raw_bytes)"
         )
     digest = sha256(data)
     with factory() as session, session.begin():
-        existing = session.scalar(
-            select(RawInput.id).where(RawInput.sha256 == digest, RawInput.channel == channel)
-        )
-        if existing is not None:
-            return existing
+        if dedupe:
+            existing = session.scalar(
+                select(RawInput.id).where(
+                    RawInput.sha256 == digest,
+                    RawInput.channel == channel,
+                    RawInput.authority_id.is_(None)
+                    if authority_id is None
+                    else RawInput.authority_id == authority_id,
+                )
+            )
+            if existing is not None:
+                return existing
         raw = RawInput(
             channel=channel,
             received_at=utcnow(),
@@ -430,6 +444,7 @@ def receive_submission(
             source=f"{channel.value} by {actor}",
             authority_id=authority_id,
             content_type="application/json",
+            dedupe=False,
         )
     ]
     for filename, ctype, data in submission.files:
@@ -443,6 +458,7 @@ def receive_submission(
                 authority_id=authority_id,
                 filename=filename,
                 content_type=ctype,
+                dedupe=False,
             )
         )
     try:
@@ -527,6 +543,17 @@ def receive_submission(
             session.flush()
             _ = result.order.items, result.order.unparsed, result.order.authority
             return result
+    except IntegrityError:
+        # the same Idempotency-Key arrived twice at once: the other request won
+        if key:
+            with factory() as session:
+                known = service.find_by_key(session, key)
+                if known is not None and known.body_sha256 == digest:
+                    for rid in raw_ids:
+                        mark_failed(factory, rid, "duplicate request (same Idempotency-Key)")
+                    order = service.get_order_by_id(session, known.takedown_id)
+                    return Received(order=order, created=False, duplicate=True)
+        raise
     except (BadInput, NotFound, Conflict):
         for rid in raw_ids:
             mark_failed(factory, rid, "rejected: see the API error")

@@ -413,6 +413,10 @@ def set_urgency(
     """A lead changes an order's urgency: its deadlines are recomputed from receipt."""
     if not reason.strip():
         raise BadInput("say why the urgency changes")
+    if order.status != OrderStatus.OPEN:
+        raise InvalidTransition(
+            f"{order.tracking_number} is {order.status}; only open orders change urgency"
+        )
     if order.urgent == urgent:
         return order
     categories = [

@@ -41,7 +41,6 @@ def check_deadlines(
         .join(Takedown, Takedown.id == TakedownItem.takedown_id)
         .where(
             TakedownItem.status == ItemStatus.PENDING,
-            TakedownItem.linked_item_id.is_(None),
             Takedown.status == OrderStatus.OPEN,
             (TakedownItem.escalated_at.is_(None)) | (TakedownItem.breached_at.is_(None)),
         )
@@ -52,7 +51,9 @@ def check_deadlines(
     orders: dict[int, Takedown] = {}
     for item, order in rows:
         orders[order.id] = order
-        start = min(order.received_at, item.added_at)
+        # an item's clock runs as long as its order's, ending at its own deadline
+        # (items added by a follow-up start at that follow-up's receipt)
+        start = item.deadline - (order.deadline - order.received_at)
         if item.breached_at is None and now >= item.deadline:
             item.breached_at = now
             if item.escalated_at is None:

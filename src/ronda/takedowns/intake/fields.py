@@ -350,9 +350,11 @@ def is_followup(subject: str, text: str) -> FollowupHint:
     """
     head = _head(text)
     for source in (subject, head):
-        match = _WARNING.search(source)
-        if match:
-            return FollowupHint("warning", _level(match))
+        matches = list(_WARNING.finditer(source))
+        if matches:
+            # "Surat Teguran ST2": the level may come with a later mention
+            levels = [lv for lv in (_level(m) for m in matches) if lv is not None]
+            return FollowupHint("warning", max(levels) if levels else None)
     match = _REMINDER.search(subject) or _REMINDER_BODY.search(head)
     if match:
         return FollowupHint("reminder", _level(match))
