@@ -13,13 +13,19 @@ def test_demo_seed_fills_the_desk_and_the_queue(factory, settings):
     assert seed(factory, settings) is True
     assert seed(factory, settings) is False  # once only
     with factory() as s:
-        rows = s.execute(select(Subject.canonical, Case.category).join(Case, Case.subject_id == Subject.id)).all()
+        rows = s.execute(
+            select(Subject.canonical, Case.category).join(Case, Case.subject_id == Subject.id)
+        ).all()
     flagged = {(c, cat) for c, cat in rows}
     cats = {cat for _, cat in flagged}
     assert {"gambling", "scam", "terrorism"} <= cats
     assert ("https://t.me/ansharud_daulah_id/118", "terrorism") in flagged
     # news of an arrest, a mosque's study circle, a health post and an anti-gambling campaign are not cases
     subjects = {c for c, _ in flagged}
-    for clean in ("https://t.me/berita_nusantara_kini/4012", "https://t.me/masjid_al_ikhlas_kita/902",
-                  "https://t.me/info_warga_bekasi/15", "https://t.me/stop_judol_sekarang/44"):
+    for clean in (
+        "https://t.me/berita_nusantara_kini/4012",
+        "https://t.me/masjid_al_ikhlas_kita/902",
+        "https://t.me/info_warga_bekasi/15",
+        "https://t.me/stop_judol_sekarang/44",
+    ):
         assert clean not in subjects

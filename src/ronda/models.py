@@ -25,8 +25,8 @@ from ronda.takedowns.models import (
 
 __all__ = [
     "Action",
-    "Appeal",
     "ApiKey",
+    "Appeal",
     "AuditEvent",
     "AuditHead",
     "Authority",
