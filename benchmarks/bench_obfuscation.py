@@ -29,6 +29,7 @@ import numpy as np  # noqa: E402
 from ronda.detection.classifier.data import PUBLIC_SOURCES, written_dir  # noqa: E402
 from ronda.detection.classifier.data import _written as written_rows  # noqa: E402
 from ronda.detection.classifier.model import load_default_model, load_model  # noqa: E402
+from ronda.detection.normalize import normalize_batch  # noqa: E402
 
 LEET = {"a": "4", "i": "1", "e": "3", "o": "0", "s": "5", "t": "7"}
 STYLES = {
@@ -136,6 +137,8 @@ def main() -> None:
     header += "   (recall, change in points)"
     print(header)
     worst = 0.0
+    identical: dict[str, list[float]] = {name: [] for name in PERTURBATIONS}
+    shift: dict[str, list[float]] = {name: [] for name in PERTURBATIONS}
     for j, cat in enumerate(clf.categories):
         texts = pos[cat]
         if not texts:
@@ -143,15 +146,24 @@ def main() -> None:
         if len(texts) > args.limit:
             texts = rng.sample(texts, args.limit)
         cut = clf.thresholds["review"][cat]
-        clean = float(np.mean(clf.predict_proba(texts)[:, j] >= cut))
+        clean_p = clf.predict_proba(texts)[:, j]
+        clean = float(np.mean(clean_p >= cut))
+        clean_norm = normalize_batch(texts)
         row = f"{cat:<10} {len(texts):>6} {clean:>7.3f}"
-        for fn in PERTURBATIONS.values():
+        for name, fn in PERTURBATIONS.items():
             perturbed = [fn(t, rng) for t in texts]
-            recall = float(np.mean(clf.predict_proba(perturbed)[:, j] >= cut))
+            p = clf.predict_proba(perturbed)[:, j]
+            recall = float(np.mean(p >= cut))
+            same = [a == b for a, b in zip(clean_norm, normalize_batch(perturbed), strict=True)]
+            identical[name].append(float(np.mean(same)))
+            shift[name].append(float(np.mean(np.abs(p - clean_p))))
             worst = max(worst, clean - recall)
             row += f" {recall:5.3f}({(recall - clean) * 100:+4.1f})"
         print(row)
     print(f"largest recall loss: {worst * 100:.1f} points (target <= 3)")
+    print("\nshare of texts whose normalised form equals the clean one / mean |change in score|:")
+    for name in PERTURBATIONS:
+        print(f"  {name:<11} {np.mean(identical[name]):6.3f} / {np.mean(shift[name]):.4f}")
     sample = "Main di situs gacor hari ini, deposit kecil maxwin besar"
     print("\nexamples:")
     for name, fn in PERTURBATIONS.items():

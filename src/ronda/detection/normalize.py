@@ -23,7 +23,8 @@ Steps, in order (``normalize_batch`` runs the regex steps once over a whole batc
    is converted too ("4l3x1s" -> "alexis", "h3h3" -> "hehe"). Mapping: 4->a 1->i 3->e 0->o
    5->s 7->t @->a $->s. Numbers and amounts ("2026", "100rb", "5juta", "slot88", "4d") are
    left alone, and so is a trailing "4d"/"3d" (togel bet types) inside a brand name.
-5. Repeated letters: a run of three or more of the same letter becomes one letter
+5. Repeated letters: a run of three or more of the same (ASCII, i.e. folded) letter becomes
+   one letter
    ("gaaacorrr" -> "gacor", "bangettt" -> "banget"). Doubled letters are kept because
    Indonesian and Arabic loanwords have them ("maaf", "saat", "allah"). Digits are untouched.
 6. Slang: whole ASCII tokens are looked up in the compiled slang table (``slang.txt``, built
@@ -158,11 +159,12 @@ _SPACED_RE = re.compile(r"(?<![^\W_])[^\W_](?:[ .\-_*|+~•·]{1,3}[^\W_]){2,}(?
 _SPACED_DROP = str.maketrans("", "", " .-_*|+~•·")
 
 _LEET = str.maketrans("413057@$", "aieostas")
-_LEET_TOKEN_RE = re.compile(r"[a-z0-9@$]*[a-z][013457@$]+[a-z][a-z0-9@$]*")
+_LEET_CORE_RE = re.compile(r"[a-z][013457@$]+[a-z]")  # cheap to scan for; rare in real text
+_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$")
 _LEET_INNER_RE = re.compile(r"(?<=[a-z])[013457@$]+(?=[a-z])(?!d$)")
 _LEET_EDGE_RE = re.compile(r"^[013457@$](?=[a-z])|(?<=[a-z])[013457@$]$")
 
-_REPEAT_RE = re.compile(r"([^\W\d_])\1{2,}")
+_REPEAT_RE = re.compile(r"([a-z])\1\1+")
 _TOKEN_SPLIT_RE = re.compile(r"([a-z0-9]+)")
 
 
@@ -170,11 +172,37 @@ def _leet_run(m: re.Match[str]) -> str:
     return m.group().translate(_LEET)
 
 
-def _unleet_token(m: re.Match[str]) -> str:
-    token = _LEET_INNER_RE.sub(_leet_run, m.group())
-    if token == m.group():
+def _unleet_token(token: str) -> str:
+    converted = _LEET_INNER_RE.sub(_leet_run, token)
+    if converted == token:
         return token  # only a protected "4d"-style run: leave the whole token alone
-    return _LEET_EDGE_RE.sub(_leet_run, token)
+    return _LEET_EDGE_RE.sub(_leet_run, converted)
+
+
+def _unleet(text: str) -> str:
+    """Convert leetspeak in every token that has a digit (or @/$) between two letters.
+
+    Scans for the short core pattern and widens each hit to its token by hand: a regex
+    that matched whole tokens directly backtracks on every position of the text.
+    """
+    pieces: list[str] = []
+    done = 0
+    n = len(text)
+    for m in _LEET_CORE_RE.finditer(text):
+        if m.start() < done:
+            continue  # a second core inside a token already converted
+        start, end = m.start(), m.end()
+        while start > done and text[start - 1] in _TOKEN_CHARS:
+            start -= 1
+        while end < n and text[end] in _TOKEN_CHARS:
+            end += 1
+        pieces.append(text[done:start])
+        pieces.append(_unleet_token(text[start:end]))
+        done = end
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def _join_spaced(m: re.Match[str]) -> str:
@@ -214,7 +242,7 @@ def normalize_batch(texts: Sequence[str]) -> list[str]:
     big = _fold_and_lower(texts).lower()
     big = _WS_RE.sub(" ", big)
     big = _SPACED_RE.sub(_join_spaced, big)
-    big = _LEET_TOKEN_RE.sub(_unleet_token, big)
+    big = _unleet(big)
     big = _REPEAT_RE.sub(r"\1", big)
     table = slang_table()
     parts = _TOKEN_SPLIT_RE.split(big)

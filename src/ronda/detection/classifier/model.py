@@ -70,8 +70,13 @@ class Classifier:
             missing = set(categories) - set(thresholds.get(op, {}))
             if missing:
                 raise ValueError(f"no {op} threshold for {sorted(missing)}")
-        self.weights = np.ascontiguousarray(weights, dtype=np.float32)
-        self.bias = np.asarray(bias, dtype=np.float32)
+        # Rows are padded to a power-of-two width: numpy gathers 32-byte rows more than
+        # twice as fast as 28-byte ones, and the gather is the hot loop of scoring.
+        width = 1 << max(k - 1, 0).bit_length()
+        self.weights = np.zeros((spec.n_buckets, width), dtype=np.float32)
+        self.weights[:, :k] = weights
+        self.bias = np.zeros(width, dtype=np.float32)
+        self.bias[:k] = bias
         self.spec = spec
         self.categories: tuple[str, ...] = tuple(categories)
         self.thresholds = {op: dict(thresholds[op]) for op in OPERATING_POINTS}
@@ -87,15 +92,16 @@ class Classifier:
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the model arrays."""
+        """Memory held by the model arrays (float32, rows padded to a power of two)."""
         return int(self.weights.nbytes + self.bias.nbytes)
 
     def predict_proba_normalized(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Probabilities (n, k) for texts already passed through ``normalize``."""
-        out = np.empty((len(texts), len(self.categories)), dtype=np.float32)
+        k = len(self.categories)
+        out = np.empty((len(texts), k), dtype=np.float32)
         for start in range(0, len(texts), _CHUNK):
             chunk = texts[start : start + _CHUNK]
-            scores = score_batch(chunk, self.spec, self.weights, self.bias)
+            scores = score_batch(chunk, self.spec, self.weights, self.bias)[:, :k]
             np.clip(scores, -30.0, 30.0, out=scores)
             out[start : start + len(chunk)] = 1.0 / (1.0 + np.exp(-scores))
         return out
@@ -130,11 +136,18 @@ def model_paths(path: Path) -> tuple[Path, Path]:
     return path.with_suffix(".npz"), path.with_suffix(".json")
 
 
-def weights_digest(weights: npt.NDArray[Any], bias: npt.NDArray[Any], spec: FeatureSpec) -> str:
+def model_digest(
+    weights: npt.NDArray[Any],
+    bias: npt.NDArray[Any],
+    spec: FeatureSpec,
+    thresholds: dict[str, dict[str, float]],
+) -> str:
+    """SHA-256 over everything that decides the model's output."""
     digest = hashlib.sha256()
     digest.update(np.ascontiguousarray(weights).tobytes())
     digest.update(np.ascontiguousarray(bias).tobytes())
     digest.update(json.dumps(spec.to_json(), sort_keys=True).encode())
+    digest.update(json.dumps(thresholds, sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -152,14 +165,14 @@ def save_model(
     """Write ``<path>.npz`` and ``<path>.json``; return the version string.
 
     ``release`` is the dated part of the version (e.g. "2026.11.1"); the version appends the
-    first 8 hex digits of a digest of the stored weights, so two different models never
-    share a version.
+    first 8 hex digits of a digest of the stored weights, feature spec and thresholds, so two
+    models that can behave differently never share a version.
     """
     npz_path, json_path = model_paths(path)
     npz_path.parent.mkdir(parents=True, exist_ok=True)
     w16 = np.asarray(weights, dtype=np.float16)
     b32 = np.asarray(bias, dtype=np.float32)
-    version = f"clf-{release}-{weights_digest(w16, b32, spec)[:8]}"
+    version = f"clf-{release}-{model_digest(w16, b32, spec, thresholds)[:8]}"
     np.savez_compressed(npz_path, weights=w16, bias=b32)
     meta = {
         "format": "ronda-classifier/1",

@@ -73,7 +73,7 @@ class TrainConfig:
     # share of everyday texts each category may flag at the review threshold
     everyday_cap: dict[str, float] = field(
         default_factory=lambda: {
-            "terrorism": 0.0005, "gambling": 0.0005, "scam": 0.001, "hate": 0.003,
+            "terrorism": 0.001, "gambling": 0.0005, "scam": 0.001, "hate": 0.0025,
             "hoax": 0.0015, "porn": 0.0005, "spam": 0.001,
         }
     )  # fmt: skip
