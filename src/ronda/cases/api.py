@@ -124,7 +124,9 @@ def list_cases(
         if value:
             query = query.where(column == value)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(query.order_by(Case.priority.desc(), Case.id).limit(limit).offset(offset))
+    rows = db.scalars(
+        query.order_by(Case.priority.desc(), Case.id.desc()).limit(limit).offset(offset)
+    )
     return CasePage(total=total, limit=limit, offset=offset, items=[summary(db, c) for c in rows])
 
 

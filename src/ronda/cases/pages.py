@@ -50,7 +50,7 @@ def queue(
     for key in ("category", "language", "queue"):
         if params[key]:
             query = query.where(getattr(Case, key) == params[key])
-    rows = db.execute(query.order_by(Case.priority.desc(), Case.id).limit(200)).all()
+    rows = db.execute(query.order_by(Case.priority.desc(), Case.id.desc()).limit(200)).all()
     return render(
         request, "review_queue.html", {"rows": rows, "params": {**params, "status": status}}
     )

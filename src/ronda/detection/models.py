@@ -157,7 +157,9 @@ class Case(Base):
             postgresql_where=text("closed_at IS NULL"),
         ),
         # the review queue: open cases of a status by priority (take next, queue page)
-        Index("ix_cases_status_priority", "status", "priority"),
+        Index("ix_cases_status_priority", "status", "priority", "id"),
+        # wellness limits: what a moderator decided today
+        Index("ix_cases_decided_by_at", "decided_by", "decided_at"),
     )
 
     id: Mapped[int] = mapped_column(_BigID, primary_key=True)
