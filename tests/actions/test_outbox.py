@@ -256,3 +256,19 @@ def test_worker_killed_mid_delivery_takes_effect_exactly_once(factory, settings,
     assert len(platform.calls) == 2 and len(platform.applied) == 1
     with factory() as s:
         assert actions.get(s, action_id).status == ActionStatus.SUCCEEDED
+
+
+def test_failing_deliveries_are_shown_on_the_desk(factory, settings, platform):
+    from fastapi.testclient import TestClient
+
+    from ronda.web.app import create_app
+    from tests.cases.test_cases_api import login
+
+    _request(factory)
+    platform.mode = "down"
+    run_jobs(factory)
+    factories.user(factory, "lead@ronda.test", "lead")
+    with TestClient(create_app(settings, factory), base_url="https://testserver") as client:
+        login(client, "lead@ronda.test")
+        page = client.get("/desk").text
+    assert "Failing deliveries" in page and "platform_action" in page and "503" in page

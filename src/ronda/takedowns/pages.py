@@ -16,6 +16,7 @@ from ronda.accounts.models import Authority, Role
 from ronda.audit import service as audit
 from ronda.config import Settings
 from ronda.errors import BadInput, NotFound, RondaError, TooLarge
+from ronda.jobs import service as jobs
 from ronda.takedowns import service
 from ronda.takedowns.api import visible_order
 from ronda.takedowns.models import Channel, RawInput, RawStatus, Takedown
@@ -188,6 +189,8 @@ def desk(
             "totals": totals,
             "failed": failed,
             "is_lead": principal.role in (Role.LEAD, Role.ADMIN),
+            # deliveries that keep failing (mail, platform calls, notices), for leads
+            "failing_jobs": jobs.failing(db, limit=50),
         },
     )
 

@@ -142,6 +142,9 @@ ID: dict[str, str] = {
     "Input": "Masukan",
     "Error": "Galat",
     "Re-parse": "Proses ulang",
+    "Failing deliveries": "Pengiriman yang gagal",
+    "Attempts": "Percobaan",
+    "Next attempt": "Percobaan berikutnya",
     "All orders": "Semua permintaan",
     # public page for authorities
     "How to send a takedown order": "Cara mengirim permintaan pemutusan akses",
