@@ -3,7 +3,7 @@
 "Received means recorded": every path first writes the raw bytes in their own
 transaction (``store_raw``) and commits, then parses in a second transaction.
 If parsing fails (a parser bug, a crash), the raw input stays, marked failed
-with the error, and ``ronda intake reparse`` can run it again.
+with the error, and ``ronda takedowns reparse`` can run it again.
 """
 
 from __future__ import annotations
@@ -360,7 +360,9 @@ def _dkim_problem(
     does not sign is accepted (most Indonesian government mail is unsigned).
     """
     domain = sender.rsplit("@", 1)[-1].lower()
-    result = check_dkim(data, keys=settings.dkim_keys, allow_dns=not settings.dkim_keys)
+    result = check_dkim(
+        data, keys=settings.dkim_keys, allow_dns=True
+    )  # configured keys first, DNS for the rest
     if result.status == "pass" and domain in [d.lower() for d in result.domains]:
         return None
     if result.status == "fail":
