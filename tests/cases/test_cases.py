@@ -332,3 +332,54 @@ def test_blocking_a_big_channel_needs_a_second_person(factory, settings, platfor
             if e.action == "case.decided"
         )
         assert decided.data["approved_by"] == "user:lead@ronda.test"
+
+
+def test_bulk_decision_for_a_whole_order(factory, settings, platform):
+    factories.authority(factory)
+    order = receive_email(
+        factory,
+        settings=settings,
+        data=factories.mail(
+            body="https://t.me/slot_gacor_maxwin88/12 https://t.me/togel_hk_resmi https://t.me/+AbCdEfGhIjK12345"
+        ),
+        source="o",
+    ).order
+    mod = user(factory, "mod@ronda.test")
+    with session_scope(factory) as s:
+        with pytest.raises(BadInput):
+            cases.decide_order(
+                s,
+                order_id=order.id,
+                user=s.get(User, mod.id),
+                decision="withhold_channel",
+                ground="",
+                statement_of_reasons="",
+            )
+        created = cases.decide_order(
+            s,
+            order_id=order.id,
+            user=s.get(User, mod.id),
+            decision="withhold_channel",
+            ground="UU ITE Pasal 27 ayat (2)",
+            statement_of_reasons="Judi online.",
+        )
+        assert sorted((a.kind, a.canonical) for a in created) == [
+            ("withhold_channel", "https://t.me/+AbCdEfGhIjK12345"),
+            ("withhold_channel", "https://t.me/slot_gacor_maxwin88"),
+            ("withhold_channel", "https://t.me/togel_hk_resmi"),
+        ]
+    assert jobs.run_due(factory, kinds=["platform_action"]) == (3, 0)
+    from ronda.takedowns import service as takedowns
+
+    with factory() as s:
+        o = takedowns.get_order(s, order.tracking_number)
+        assert {i.status for i in o.items} == {"actioned"} and o.status == "closed"
+        with pytest.raises(Exception, match="closed"):
+            cases.decide_order(
+                s,
+                order_id=order.id,
+                user=s.get(User, mod.id),
+                decision="no_violation",
+                ground="",
+                statement_of_reasons="",
+            )

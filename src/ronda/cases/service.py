@@ -382,3 +382,100 @@ def _no_violation_items(session: Session, *, subject_id: int, actor: str) -> Non
             reason="reviewed: no violation found",
             actor=actor,
         )
+
+
+def decide_order(
+    session: Session,
+    *,
+    order_id: int,
+    user: User,
+    decision: Decision | str,
+    ground: str,
+    statement_of_reasons: str,
+    territorial_scope: Sequence[str] = ("ID",),
+) -> list[Action]:
+    """Bulk: one decision for every pending item of a takedown order, after review.
+
+    Enforcing decisions act on each item's own subject: posts are removed, and
+    channels and invite links are blocked or withheld (``remove_post`` on a
+    channel item withholds the channel in ``territorial_scope`` instead).
+    ``no_violation`` gives every pending item that outcome.
+    """
+    from ronda.takedowns import service as takedowns
+    from ronda.takedowns.models import ItemStatus, OrderStatus, Takedown
+
+    if user.role not in (Role.LEAD, Role.ADMIN, Role.MODERATOR):
+        raise Forbidden("only moderators and leads decide orders")
+    try:
+        decision = Decision(decision)
+    except ValueError:
+        raise BadInput(f"unknown decision {decision!r}") from None
+    if decision is Decision.ESCALATE:
+        raise BadInput("a whole order is not escalated; decide it or leave it to a lead")
+    order = session.get(Takedown, order_id)
+    if order is None:
+        raise NotFound(f"no takedown order #{order_id}")
+    if order.status != OrderStatus.OPEN:
+        raise Conflict(f"{order.tracking_number} is {order.status}")
+    if decision is not Decision.NO_VIOLATION and not (
+        ground.strip() and statement_of_reasons.strip()
+    ):
+        raise BadInput("a decision needs its ground and a statement of reasons")
+    actor = f"user:{user.email}"
+    pending = [
+        i for i in order.items if i.status == ItemStatus.PENDING and i.linked_item_id is None
+    ]
+    if not pending:
+        raise Conflict(f"{order.tracking_number} has no pending item")
+    created: list[Action] = []
+    for item in pending:
+        if decision is Decision.NO_VIOLATION:
+            takedowns.set_outcome(
+                session,
+                item=item,
+                status=ItemStatus.NO_VIOLATION,
+                reason=statement_of_reasons or "reviewed: no violation found",
+                actor=actor,
+            )
+            continue
+        subject = session.get(Subject, item.subject_id)
+        assert subject is not None
+        kind = ENFORCING[decision]
+        if subject.kind in ("channel", "invite") and kind is ActionKind.REMOVE_POST:
+            kind = ActionKind.WITHHOLD_CHANNEL
+        if subject.kind in ("post", "private_post") and kind in (
+            ActionKind.BLOCK_CHANNEL,
+            ActionKind.WITHHOLD_CHANNEL,
+        ):
+            parent = session.get(Subject, subject.parent_id) if subject.parent_id else None
+            subject = parent or subject
+            if parent is None:
+                kind = ActionKind.REMOVE_POST
+        created.append(
+            actions.request(
+                session,
+                kind=kind,
+                subject=subject,
+                decided_by=actor,
+                ground=ground,
+                statement_of_reasons=statement_of_reasons,
+                category=(order.categories[0] if order.categories else None),
+                territorial_scope=list(territorial_scope)
+                if kind is ActionKind.WITHHOLD_CHANNEL
+                else [],
+                source="order",
+            )
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="takedown.bulk_decided",
+        object_type="takedown",
+        object_id=order.tracking_number,
+        data={
+            "decision": decision.value,
+            "items": len(pending),
+            "actions": [a.id for a in created],
+        },
+    )
+    return created

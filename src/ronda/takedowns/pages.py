@@ -321,3 +321,35 @@ def desk_reparse(
 ) -> Response:
     result = process_raw(request.app.state.factory, settings=settings, raw_id=raw_id)
     return _back(result.order.tracking_number)
+
+
+@router.post("/desk/takedowns/{tracking}/bulk")
+async def desk_bulk(
+    tracking: str,
+    request: Request,
+    principal: Principal = Depends(require(Role.LEAD, Role.MODERATOR)),
+    db: Session = Depends(get_db),
+) -> Response:
+    """One decision for every pending item of the order (after review)."""
+    from ronda.accounts.models import User
+    from ronda.cases.service import decide_order
+
+    form = await request.form()
+    order = service.get_order(db, tracking)
+    assert principal.user is not None
+    user = db.get(User, principal.user.id)
+    assert user is not None
+    scope = [
+        c.strip().upper() for c in _form_str(form, "territorial_scope", 200).split(",") if c.strip()
+    ]
+    decide_order(
+        db,
+        order_id=order.id,
+        user=user,
+        decision=_form_str(form, "decision", 32),
+        ground=_form_str(form, "ground", 500),
+        statement_of_reasons=_form_str(form, "statement_of_reasons", 5000),
+        territorial_scope=scope or ["ID"],
+    )
+    db.commit()
+    return _back(order.tracking_number)

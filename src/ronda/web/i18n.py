@@ -142,6 +142,7 @@ ID: dict[str, str] = {
     "Input": "Masukan",
     "Error": "Galat",
     "Re-parse": "Proses ulang",
+    "Decide every pending item": "Putuskan semua tautan yang tertunda",
     "Failing deliveries": "Pengiriman yang gagal",
     "Attempts": "Percobaan",
     "Next attempt": "Percobaan berikutnya",
