@@ -66,3 +66,19 @@ def test_search_by_link_and_tracking_number(client, factory, settings):
         headers={"Authorization": f"Bearer {other}"},
     ).json()
     assert got["orders"] == [] and got["items"] == []
+
+
+def test_leads_search_the_audit_log(client, factory, settings):
+    case_id = make_case(factory)
+    user(factory, "mod@ronda.test")
+    user(factory, "lead@ronda.test", role="lead")
+    h = login(client, "mod@ronda.test")
+    client.post(f"/api/v1/cases/{case_id}/claim", headers=h)
+    assert client.get("/audit").status_code == 403  # a moderator does not search the log
+    client.cookies.clear()
+    login(client, "lead@ronda.test")
+    page = client.get("/audit", params={"actor": "user:mod", "action": "case."}).text
+    assert "case.claimed" in page and "user:mod@ronda.test" in page
+    assert "user.created" not in page
+    page = client.get("/audit", params={"object_type": "case", "object_id": str(case_id)}).text
+    assert "case.claimed" in page

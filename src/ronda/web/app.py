@@ -112,6 +112,9 @@ def create_app(
     from ronda.search.pages import router as search_router
 
     app.include_router(search_router)
+    from ronda.audit.pages import router as audit_pages
+
+    app.include_router(audit_pages)
     app.include_router(detection_api)
     app.include_router(takedowns_pages)
     app.include_router(accounts_pages)
