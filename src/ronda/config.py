@@ -130,6 +130,7 @@ class Settings(BaseSettings):
     grounds: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_GROUNDS))
     exposure_limits: dict[str, int] = Field(default_factory=lambda: {"terrorism": 60, "csam": 20})
     approval_subscribers: int = 100_000
+    retention_days: int = 183
     imap: list[ImapMailbox] = Field(default_factory=list)
     imap_poll_seconds: float = 60.0
     worker_tick_seconds: float = 5.0

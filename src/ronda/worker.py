@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from ronda.actions import notices as _notices  # noqa: F401  (registers the notice job handler)
+from ronda.actions import retention
 from ronda.actions import service as _actions  # noqa: F401  (registers the platform job handler)
 from ronda.config import Settings
 from ronda.db import session_scope
@@ -53,6 +54,11 @@ class Worker:
                 check_deadlines(session, settings=self.settings)
         except Exception:
             log.exception("deadline watch failed")
+        try:
+            with session_scope(self.factory) as session:
+                retention.queue_daily(session)
+        except Exception:
+            log.exception("queueing the retention purge failed")
         try:
             jobs.run_due(self.factory)
         except Exception:

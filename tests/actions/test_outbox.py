@@ -272,3 +272,62 @@ def test_failing_deliveries_are_shown_on_the_desk(factory, settings, platform):
         login(client, "lead@ronda.test")
         page = client.get("/desk").text
     assert "Failing deliveries" in page and "platform_action" in page and "503" in page
+
+
+def test_removed_content_is_kept_for_the_retention_period_then_purged(factory, settings, platform):
+    from datetime import timedelta
+
+    from ronda.actions import retention
+    from ronda.audit import service as audit
+    from ronda.db.base import utcnow
+    from sqlalchemy import select
+
+    from ronda.detection.models import Post, Signal
+
+    link = "https://t.me/slot_gacor_maxwin88/12"
+    with session_scope(factory) as s:
+        subject = _subject(s, link)
+        s.add(
+            Post(
+                subject_id=subject.id,
+                channel_subject_id=subject.parent_id,
+                platform_post_id=12,
+                channel_username="slot_gacor_maxwin88",
+                text="SLOT GACOR depo 10rb",
+                language="id",
+                media=[{"sha256": "a" * 64}],
+                source="api",
+                ocr_text="MAXWIN",
+            )
+        )
+        s.add(
+            Signal(
+                subject_id=subject.id,
+                post_id=subject.id,
+                detector="rules",
+                detector_version="1",
+                category="gambling",
+                score=0.9,
+                flagged=True,
+                evidence={"hits": [{"text": "SLOT GACOR"}]},
+            )
+        )
+    _request(factory, link=link)
+    run_jobs(factory)
+    with session_scope(factory) as s:
+        assert retention.purge(s, settings=settings).posts == 0  # within six months: kept
+        later = utcnow() + timedelta(days=settings.retention_days + 1)
+        assert retention.purge(s, settings=settings, now=later, dry_run=True).posts == 1
+        result = retention.purge(s, settings=settings, now=later)
+        assert (result.posts, result.signals) == (1, 1)
+        assert retention.purge(s, settings=settings, now=later).posts == 0  # nothing left
+    with factory() as s:
+        post = s.scalars(select(Post)).one()
+        assert post.text == retention.PURGED and post.ocr_text is None and post.media == []
+        assert s.scalars(select(Signal)).one().evidence == {"purged": True}
+        assert [
+            e.action
+            for e in audit.history(
+                s, object_type="retention", object_id=result.cutoff.date().isoformat()
+            )
+        ] == ["retention.purged"]

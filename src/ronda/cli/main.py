@@ -99,6 +99,27 @@ def audit_verify() -> None:
     console.print("audit log intact")
 
 
+@app.command("purge")
+@friendly
+def purge_cmd(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be erased; change nothing.")
+    ] = False,
+) -> None:
+    """Erase removed content older than retention_days (text, OCR, media, evidence); audited."""
+    from ronda.actions.retention import purge
+    from ronda.db import session_scope
+
+    settings = get_settings()
+    with session_scope(factory(settings)) as session:
+        result = purge(session, settings=settings, dry_run=dry_run)
+    verb = "would erase" if dry_run else "erased"
+    console.print(
+        f"{verb} {result.posts} post(s) and the evidence of {result.signals} signal(s) "
+        f"acted on before {result.cutoff:%Y-%m-%d}"
+    )
+
+
 @app.command()
 @friendly
 def serve(
