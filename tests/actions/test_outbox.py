@@ -277,11 +277,11 @@ def test_failing_deliveries_are_shown_on_the_desk(factory, settings, platform):
 def test_removed_content_is_kept_for_the_retention_period_then_purged(factory, settings, platform):
     from datetime import timedelta
 
+    from sqlalchemy import select
+
     from ronda.actions import retention
     from ronda.audit import service as audit
     from ronda.db.base import utcnow
-    from sqlalchemy import select
-
     from ronda.detection.models import Post, Signal
 
     link = "https://t.me/slot_gacor_maxwin88/12"
