@@ -131,6 +131,7 @@ class Settings(BaseSettings):
     exposure_limits: dict[str, int] = Field(default_factory=lambda: {"terrorism": 60, "csam": 20})
     approval_subscribers: int = 100_000
     retention_days: int = 183
+    qa_share: float = 0.05
     imap: list[ImapMailbox] = Field(default_factory=list)
     imap_poll_seconds: float = 60.0
     worker_tick_seconds: float = 5.0

@@ -10,6 +10,7 @@ from ronda.accounts.models import (
 )
 from ronda.actions.models import Action
 from ronda.audit.models import AuditEvent, AuditHead
+from ronda.cases.quality import QaReview
 from ronda.detection.models import Bank, BankEntry, Case, ChannelRisk, Post, Signal
 from ronda.jobs.models import Job
 from ronda.reports.models import Appeal, Report
@@ -40,6 +41,7 @@ __all__ = [
     "IntakeKey",
     "Job",
     "Post",
+    "QaReview",
     "RawInput",
     "Report",
     "Signal",

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ronda.accounts.models import Role, User
@@ -280,3 +280,116 @@ async def decide_appeal(
     )
     db.commit()
     return RedirectResponse("/review/appeals", status_code=303)
+
+
+@router.get("/review/qa", response_class=HTMLResponse)
+def qa_overview(
+    request: Request, principal: Principal = Depends(staff), db: Session = Depends(get_db)
+) -> Response:
+    from ronda.cases import quality
+
+    is_lead = principal.role in (Role.LEAD, Role.ADMIN)
+    disputes = (
+        list(
+            db.scalars(
+                select(quality.QaReview)
+                .where(quality.QaReview.status == "disputed")
+                .order_by(quality.QaReview.id)
+            )
+        )
+        if is_lead
+        else []
+    )
+    pending = db.scalar(
+        select(func.count())
+        .select_from(quality.QaReview)
+        .where(quality.QaReview.status == "pending")
+    )
+    return render(
+        request,
+        "review_qa.html",
+        {
+            "agreement": quality.agreement(db) if is_lead else [],
+            "disputes": disputes,
+            "pending": pending or 0,
+            "is_lead": is_lead,
+        },
+    )
+
+
+@router.post("/review/qa/next")
+def qa_next(principal: Principal = Depends(staff), db: Session = Depends(get_db)) -> Response:
+    from ronda.cases import quality
+
+    review = quality.next_for(db, user=_user(db, principal))
+    db.commit()
+    if review is None:
+        return RedirectResponse("/review/qa?empty=1", status_code=303)
+    return RedirectResponse(f"/review/qa/{review.id}", status_code=303)
+
+
+@router.get("/review/qa/{review_id}", response_class=HTMLResponse)
+def qa_page(
+    review_id: int,
+    request: Request,
+    principal: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+) -> Response:
+    """The case as the first moderator saw it, without their decision (blind)."""
+    from ronda.cases import quality
+    from ronda.errors import NotFound
+
+    review = db.get(quality.QaReview, review_id)
+    if review is None:
+        raise NotFound(f"no quality review {review_id}")
+    case = cases.get(db, review.case_id)
+    subject = db.get(Subject, case.subject_id)
+    post = db.get(Post, case.subject_id)
+    signals = list(
+        db.scalars(
+            select(Signal)
+            .where(Signal.subject_id == case.subject_id)
+            .order_by(Signal.score.desc())
+            .limit(50)
+        )
+    )
+    hits = [h for s in signals for h in s.evidence.get("hits", [])]
+    return render(
+        request,
+        "review_qa_case.html",
+        {
+            "review": review,
+            "case": case,
+            "subject": subject,
+            "post": post,
+            "signals": signals,
+            "text": highlight(post.text, hits) if post else None,
+            "decisions": [d.value for d in cases.Decision if d is not cases.Decision.ESCALATE],
+        },
+    )
+
+
+@router.post("/review/qa/{review_id}")
+async def qa_record(
+    review_id: int,
+    request: Request,
+    principal: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+) -> Response:
+    from ronda.cases import quality
+
+    form = await request.form(max_fields=10)
+    decision = form.get("decision")
+    note = form.get("note")
+    if form.get("resolve") == "1":
+        quality.resolve(db, review_id=review_id, user=_user(db, principal), note=str(note or ""))
+        db.commit()
+        return RedirectResponse("/review/qa", status_code=303)
+    quality.record(
+        db,
+        review_id=review_id,
+        user=_user(db, principal),
+        decision=str(decision) if isinstance(decision, str) else "",
+    )
+    db.commit()
+    return RedirectResponse("/review/qa", status_code=303)

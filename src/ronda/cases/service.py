@@ -312,6 +312,12 @@ def decide(
     on_decided(
         session, case=case, decision=decision.value, statement=statement_of_reasons, ground=ground
     )
+    if settings is not None:
+        from ronda.cases.quality import maybe_sample
+
+        maybe_sample(
+            session, case=case, decision=decision.value, decided_by=actor, share=settings.qa_share
+        )
     case.decision = decision.value
     case.decided_by = actor
     case.decided_at = utcnow()
