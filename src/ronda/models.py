@@ -23,6 +23,7 @@ from ronda.takedowns.models import (
     TakedownItem,
     UnparsedFragment,
 )
+from ronda.transparency.models import DailyActions
 
 __all__ = [
     "Action",
@@ -37,6 +38,7 @@ __all__ = [
     "Case",
     "ChannelRisk",
     "Counter",
+    "DailyActions",
     "InstanceSetting",
     "IntakeKey",
     "Job",

@@ -206,8 +206,17 @@ def _succeeded(session: Session, action: Action, response: httpx.Response) -> No
         action="action.succeeded",
         object_type="action",
         object_id=action.id,
-        data={"kind": action.kind, "subject": action.canonical},
+        at=action.succeeded_at,
+        data={
+            "kind": action.kind,
+            "subject": action.canonical,
+            "category": action.category,
+            "source": action.source,
+        },
     )
+    from ronda.transparency.service import count_success
+
+    count_success(session, action=action, tz=get_settings().timezone)
     if action.kind != ActionKind.RESTORE:
         _action_takedown_items(session, action)
 

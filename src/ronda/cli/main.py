@@ -99,6 +99,52 @@ def audit_verify() -> None:
     console.print("audit log intact")
 
 
+@app.command("bulletin")
+@friendly
+def bulletin_cmd(
+    day: Annotated[
+        str | None,
+        typer.Option("--date", help="YYYY-MM-DD in the configured time zone (default: yesterday)."),
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="en or id.")] = "en",
+    category: Annotated[
+        str | None,
+        typer.Option(
+            "--category", help="One harm category (terrorism, gambling ...); all when omitted."
+        ),
+    ] = None,
+) -> None:
+    """Print the day's bulletin in the @isiswatch shape, from the actions carried out that day."""
+    from datetime import date, timedelta
+
+    from ronda.db import session_scope
+    from ronda.errors import BadInput
+    from ronda.transparency.service import bulletin, local_day
+
+    settings = get_settings()
+    if day is None:
+        from ronda.db.base import utcnow
+
+        the_day = local_day(utcnow(), settings.timezone) - timedelta(days=1)
+    else:
+        try:
+            the_day = date.fromisoformat(day)
+        except ValueError:
+            raise BadInput(f"--date {day!r}: use YYYY-MM-DD") from None
+    if lang not in ("en", "id"):
+        raise BadInput("--lang is en or id")
+    with session_scope(factory(settings)) as session:
+        typer.echo(
+            bulletin(
+                session,
+                day=the_day,
+                lang=lang,
+                category=category,
+                report_address=settings.desk_email,
+            )
+        )
+
+
 @app.command("purge")
 @friendly
 def purge_cmd(
