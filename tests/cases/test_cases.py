@@ -383,3 +383,44 @@ def test_bulk_decision_for_a_whole_order(factory, settings, platform):
                 ground="",
                 statement_of_reasons="",
             )
+
+
+def test_order_items_become_cases_with_their_deadlines(factory, settings):
+    factories.authority(factory)
+    urgent = receive_email(
+        factory,
+        settings=settings,
+        data=factories.mail(
+            subject="MENDESAK terorisme",
+            body="https://t.me/ansharud_daulah_id/118 https://t.me/kanal_teror_dua/5",
+        ),
+        source="u",
+    ).order
+    normal = receive_email(
+        factory,
+        settings=settings,
+        data=factories.mail(subject="judi online", body="https://t.me/slot_gacor_maxwin88/12"),
+        source="n",
+    ).order
+    from sqlalchemy import select as sel
+
+    from ronda.subjects.models import Subject
+
+    with factory() as s:
+        rows = s.execute(
+            sel(Subject.canonical, Case.category, Case.deadline, Case.priority, Case.queue)
+            .join(Subject, Subject.id == Case.subject_id)
+            .order_by(Case.priority.desc())
+        ).all()
+    assert [r[1] for r in rows] == ["terrorism", "terrorism", "gambling"]
+    assert {r[0] for r in rows[:2]} == {
+        "https://t.me/ansharud_daulah_id/118",
+        "https://t.me/kanal_teror_dua/5",
+    }
+    assert rows[0][2] == urgent.deadline and rows[-1][2] == normal.deadline
+    assert rows[0][4] == "urgent-id"
+    mod = user(factory, "mod@ronda.test")
+    with session_scope(factory) as s:
+        assert (
+            cases.claim_next(s, settings=settings, user=s.get(User, mod.id)).category == "terrorism"
+        )

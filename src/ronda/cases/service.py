@@ -336,6 +336,24 @@ def decide(
             "approved_by": approved_by,
         },
     )
+    # an order that named no harm opened an "other" case for the subject;
+    # this decision answers it
+    for sibling in session.scalars(
+        select(Case).where(
+            Case.subject_id == case.subject_id,
+            Case.id != case.id,
+            Case.category == "other",
+            Case.status == Status.NEW,
+            Case.closed_at.is_(None),
+        )
+    ):
+        transition(
+            session,
+            case=sibling,
+            to=Status.CLOSED,
+            actor=actor,
+            data={"reason": f"decided in case {case.id}"},
+        )
     return Decided(case=case, actions=created)
 
 
@@ -485,3 +503,74 @@ def decide_order(
         },
     )
     return created
+
+
+ORDER_CATEGORIES = ("terrorism", "csam", "porn", "gambling", "scam", "hate", "hoax", "spam")
+
+
+def open_for_items(session: Session, *, order_id: int, settings: Settings) -> int:
+    """Every pending item of an order joins (or opens) the case for its subject and harm.
+
+    The harm is the order's first harm category (``public_order`` orders count
+    as hate/hoax only when they say so; otherwise ``other``). A case takes the
+    earliest deadline of the items behind it, and its priority follows.
+    Returns the number of cases opened.
+    """
+    from ronda.cases.priority import priority
+    from ronda.db.upsert import insert_ignore
+    from ronda.takedowns.models import ItemStatus, Takedown, TakedownItem
+
+    order = session.get(Takedown, order_id)
+    if order is None:
+        return 0
+    category = next((c for c in order.categories if c in ORDER_CATEGORIES), "other")
+    items = session.execute(
+        select(TakedownItem.subject_id, func.min(TakedownItem.deadline))
+        .where(TakedownItem.takedown_id == order_id, TakedownItem.status == ItemStatus.PENDING)
+        .group_by(TakedownItem.subject_id)
+    ).all()
+    if not items:
+        return 0
+    now = utcnow()
+    queue = route(settings.queues, category=category, language="id")
+    rows = [
+        {
+            "subject_id": sid,
+            "category": category,
+            "status": Status.NEW.value,
+            "priority": 0.0,
+            "opened_at": now,
+            "updated_at": now,
+            "signal_count": 0,
+            "max_score": 0.0,
+            "queue": queue,
+            "language": "id",
+            "deadline": deadline,
+        }
+        for sid, deadline in items
+    ]
+    before = session.scalar(select(func.count()).select_from(Case)) or 0
+    for start in range(0, len(rows), 1000):
+        insert_ignore(session, Case.__table__, rows[start : start + 1000])  # type: ignore[arg-type]
+    opened = (session.scalar(select(func.count()).select_from(Case)) or 0) - before
+    deadlines = {sid: d for sid, d in items}
+    for start in range(0, len(items), 1000):
+        chunk = [sid for sid, _ in items[start : start + 1000]]
+        for case in session.scalars(
+            select(Case).where(
+                Case.subject_id.in_(chunk), Case.category == category, Case.closed_at.is_(None)
+            )
+        ):
+            deadline = deadlines[case.subject_id]
+            if case.deadline is None or deadline < case.deadline:
+                case.deadline = deadline
+            hours_left = (case.deadline - now).total_seconds() / 3600
+            case.priority = priority(
+                category=category,
+                subscribers=case.subscribers,
+                max_score=max(case.max_score, 0.5),
+                source_trusts=[1.0],
+                hours_left=hours_left,
+            )
+    session.flush()
+    return opened

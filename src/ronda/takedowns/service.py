@@ -121,6 +121,8 @@ def open_order(
     session.flush()
     added = add_items(session, order=order, references=draft.references, deadline=order.deadline)
     add_unparsed(session, order=order, invalid=draft.invalid)
+    if order.status == OrderStatus.OPEN:
+        _review_items(session, order=order)
     audit.record(
         session,
         actor=actor,
@@ -141,6 +143,14 @@ def open_order(
         },
     )
     return order
+
+
+def _review_items(session: Session, *, order: Takedown) -> None:
+    """An open order's items go to the review queue as cases (ronda.cases)."""
+    from ronda.cases.service import open_for_items
+    from ronda.config import get_settings
+
+    open_for_items(session, order_id=order.id, settings=get_settings())
 
 
 def add_items(
@@ -228,6 +238,8 @@ def join_followup(
     item_deadline = max(order.deadline, draft.received_at + (order.deadline - order.received_at))
     added = add_items(session, order=order, references=draft.references, deadline=item_deadline)
     add_unparsed(session, order=order, invalid=draft.invalid)
+    if order.status == OrderStatus.OPEN and added:
+        _review_items(session, order=order)
     order.followups += 1
     if kind == "warning":
         order.warning_level = max(order.warning_level, level or 1)
@@ -471,6 +483,7 @@ def assign_quarantined(
         data={"authority": authority.slug, "was": order.quarantine_reason},
     )
     session.flush()
+    _review_items(session, order=order)
     refresh_status(session, order=order, actor=actor)
     return order
 
