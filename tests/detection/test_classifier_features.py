@@ -10,6 +10,7 @@ from ronda.detection.classifier.evaluate import (
     threshold_at_precision,
     threshold_at_recall,
     threshold_best_f1,
+    threshold_best_macro_f1,
     threshold_for_rate,
 )
 from ronda.detection.classifier.features import (
@@ -73,6 +74,17 @@ def test_thresholds() -> None:
     assert threshold_at_precision(scores, y, 0.98, min_hits=10) == NEVER
     t = threshold_for_rate(scores, 0.2)
     assert (scores >= t).sum() <= 2
+
+
+def test_threshold_best_macro_f1_matches_brute_force() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        scores = rng.random(200)
+        y = rng.random(200) < scores * 0.9
+        t = threshold_best_macro_f1(scores, y)
+        best = max(macro_f1(y, scores >= u) for u in np.unique(scores))
+        assert macro_f1(y, scores >= t) == pytest.approx(best)
+    assert threshold_best_macro_f1(np.array([0.2, 0.8]), np.array([0, 0], dtype=bool)) == NEVER
 
 
 def test_metrics_and_mapping() -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "threshold_at_precision",
     "threshold_at_recall",
     "threshold_best_f1",
+    "threshold_best_macro_f1",
     "threshold_for_rate",
 ]
 
@@ -82,6 +83,22 @@ def threshold_best_f1(scores: FloatArray, y: BoolArray) -> float:
     thr, tp, fp = _sorted_curve(scores, y)
     f1 = 2 * tp / (tp + fp + y.sum())
     return float(thr[int(np.argmax(f1))])
+
+
+def threshold_best_macro_f1(scores: FloatArray, y: BoolArray) -> float:
+    """Threshold with the highest macro-F1 (mean F1 of both classes; ties: the higher one).
+
+    Used only to report a dataset's own operating point (chosen on other folds), never for
+    the shipped thresholds.
+    """
+    if not y.any() or y.all():
+        return NEVER
+    thr, tp, fp = _sorted_curve(scores, y)
+    pos, neg = float(y.sum()), float((~y).sum())
+    tn, fn = neg - fp, pos - tp
+    f1_pos = 2 * tp / (2 * tp + fp + fn)
+    f1_neg = 2 * tn / np.maximum(2 * tn + fn + fp, 1.0)
+    return float(thr[int(np.argmax(f1_pos + f1_neg))])
 
 
 def threshold_at_precision(
