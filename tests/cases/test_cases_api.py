@@ -92,3 +92,13 @@ def test_claim_conflict_and_roles(client, factory, settings):
     assert r.status_code == 409 and "someone else" in r.json()["detail"]
     assert client.get(f"/api/v1/cases/{c}").json()["assignee"] == "one@ronda.test"
     assert client.get("/api/v1/cases/999999").status_code == 404
+
+
+def test_a_posts_case_links_to_its_channels_case(client, factory, settings):
+    channel_case = make_case(factory, "https://t.me/kanal_judi_besar", prio=10)
+    post_case = make_case(factory, "https://t.me/kanal_judi_besar/7", prio=20)
+    user(factory, "mod@ronda.test")
+    login(client, "mod@ronda.test")
+    assert client.get(f"/api/v1/cases/{post_case}").json()["channel_cases"] == [channel_case]
+    assert client.get(f"/api/v1/cases/{channel_case}").json()["post_cases"] == [post_case]
+    assert f'href="/review/cases/{channel_case}"' in client.get(f"/review/cases/{post_case}").text

@@ -71,8 +71,11 @@ def detail(db: Session, case: Case) -> CaseDetail:
     )
     acts = db.scalars(select(Action).where(Action.case_id == case.id).order_by(Action.id))
     history = audit.history(db, object_type="case", object_id=str(case.id))
+    channel_cases, post_cases = cases.related(db, case)
     return CaseDetail(
         **summary(db, case).model_dump(),
+        channel_cases=[c.id for c in channel_cases],
+        post_cases=[c.id for c in post_cases],
         signals=[
             SignalRead(
                 detector=s.detector,

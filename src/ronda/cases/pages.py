@@ -175,6 +175,7 @@ def case_page(
             "grounds": settings.grounds,
             "reasons": prefilled_reasons(case, subject, signals, post),
             "history": audit.history(db, object_type="case", object_id=str(case.id)),
+            "related": cases.related(db, case),
             "decisions": [d.value for d in cases.Decision],
         },
     )

@@ -55,6 +55,8 @@ class ActionRead(BaseModel):
 
 
 class CaseDetail(CaseSummary):
+    channel_cases: list[int] = []
+    post_cases: list[int] = []
     signals: list[SignalRead]
     actions: list[ActionRead]
     history: list[HistoryEntry]

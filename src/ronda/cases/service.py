@@ -574,3 +574,30 @@ def open_for_items(session: Session, *, order_id: int, settings: Settings) -> in
             )
     session.flush()
     return opened
+
+
+def related(session: Session, case: Case) -> tuple[list[Case], list[Case]]:
+    """A post's case links to its channel's cases; a channel's case to its posts' cases."""
+    subject = session.get(Subject, case.subject_id)
+    if subject is None:
+        return [], []
+    channel_cases: list[Case] = []
+    if subject.parent_id is not None:
+        channel_cases = list(
+            session.scalars(
+                select(Case)
+                .where(Case.subject_id == subject.parent_id)
+                .order_by(Case.id.desc())
+                .limit(20)
+            )
+        )
+    post_cases = list(
+        session.scalars(
+            select(Case)
+            .join(Subject, Subject.id == Case.subject_id)
+            .where(Subject.parent_id == subject.id)
+            .order_by(Case.priority.desc())
+            .limit(50)
+        )
+    )
+    return channel_cases, post_cases

@@ -142,6 +142,8 @@ ID: dict[str, str] = {
     "Input": "Masukan",
     "Error": "Galat",
     "Re-parse": "Proses ulang",
+    "Channel's cases": "Kasus kanalnya",
+    "Cases of its posts": "Kasus unggahannya",
     "Quality": "Mutu",
     "Decisions waiting for a blind second review": "Keputusan yang menunggu tinjauan kedua tanpa melihat keputusan pertama",
     "Re-review next": "Tinjau ulang berikutnya",
