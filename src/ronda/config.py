@@ -132,6 +132,8 @@ class Settings(BaseSettings):
     approval_subscribers: int = 100_000
     retention_days: int = 183
     qa_share: float = 0.05
+    bulletin_webhook: str = ""
+    bulletin_hour: int = 7
     imap: list[ImapMailbox] = Field(default_factory=list)
     imap_poll_seconds: float = 60.0
     worker_tick_seconds: float = 5.0

@@ -23,6 +23,7 @@ from ronda.jobs import service as jobs
 from ronda.mail import outgoing  # noqa: F401  (registers the mail job handler)
 from ronda.mail.imap import poll_mailbox
 from ronda.takedowns.watch import check_deadlines
+from ronda.transparency.service import queue_daily_bulletin
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class Worker:
         try:
             with session_scope(self.factory) as session:
                 retention.queue_daily(session)
+                queue_daily_bulletin(session, settings=self.settings)
         except Exception:
             log.exception("queueing the retention purge failed")
         try:

@@ -98,3 +98,41 @@ def test_bulletin_equals_the_audit_log(factory, settings, platform):
     assert out.exit_code == 0 and out.stdout.startswith("3 kanal judi online diblokir pada")
     bad = CliRunner().invoke(app, ["bulletin", "--date", "27-01-2027"])
     assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_worker_posts_yesterdays_bulletin_once_a_day(factory, settings, platform):
+    from datetime import timedelta
+
+    from ronda.transparency.service import queue_daily_bulletin
+
+    settings.bulletin_webhook = platform.url.replace("/ronda/actions", "/bulletins")
+    settings.bulletin_hour = 7
+    morning = datetime(2027, 1, 28, 1, 0, tzinfo=UTC)  # 08:00 in Jakarta
+    with session_scope(factory) as s:
+        count_success(
+            s,
+            action=Action(
+                kind="block_channel",
+                category="terrorism",
+                source="review",
+                succeeded_at=morning - timedelta(days=1),
+            ),
+            tz=settings.timezone,
+        )
+        queue_daily_bulletin(
+            s, settings=settings, now=morning - timedelta(hours=2)
+        )  # 06:00: too early
+        queue_daily_bulletin(s, settings=settings, now=morning)
+        queue_daily_bulletin(
+            s, settings=settings, now=morning + timedelta(hours=3)
+        )  # same day: no second
+    assert jobs.run_due(factory, kinds=["bulletin"]) == (1, 0)
+    [call] = platform.calls
+    import json
+
+    body = json.loads(call["body"])
+    assert body["day"] == "2027-01-27"
+    assert body["bulletins"]["en"]["terrorism"].startswith(
+        "1 terrorist bots and channels banned on January, 27."
+    )
+    assert body["bulletins"]["id"]["all"].startswith("1 grup dan kanal diblokir pada 27 Januari.")

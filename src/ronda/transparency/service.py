@@ -7,7 +7,8 @@ to report, in English and Indonesian, for every harm category.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ronda.actions.models import Action, ActionKind
 from ronda.db.upsert import insert_ignore
+from ronda.jobs import service as jobs
 from ronda.transparency.models import DailyActions
 
 #: what the bulletin calls the banned subjects of each category
@@ -130,3 +132,63 @@ def bulletin(
             f"{n} {noun} diblokir pada {day.day} {MONTHS_ID[day.month - 1]}.\nTotal bulan ini: {m}"
         )
     return head + "\n" + REPORT_LINE[lang].format(what=what, address=report_address)
+
+
+BULLETIN_JOB = "bulletin"
+
+
+def queue_daily_bulletin(session: Session, *, settings: Any, now: datetime | None = None) -> None:
+    """Once a day, after ``bulletin_hour`` (local time), post yesterday's bulletins.
+
+    The job key carries the day, so the second call of the day (or a second
+    worker) adds nothing; the job is delivered, retried and shown like any other.
+    """
+    from ronda.db.base import utcnow
+
+    if not settings.bulletin_webhook:
+        return
+    local = (now or utcnow()).astimezone(ZoneInfo(settings.timezone))
+    if local.hour < settings.bulletin_hour:
+        return
+    day = (local.date() - timedelta(days=1)).isoformat()
+    jobs.enqueue(session, kind=BULLETIN_JOB, key=f"{BULLETIN_JOB}:{day}", payload={"day": day})
+
+
+@jobs.handler(BULLETIN_JOB)
+def _post_bulletin(session: Session, job: Any) -> None:
+    import httpx
+
+    from ronda.config import get_settings
+
+    settings = get_settings()
+    day = date.fromisoformat(job.payload["day"])
+    texts = {
+        lang: {
+            cat or "all": bulletin(
+                session, day=day, lang=lang, category=cat, report_address=settings.desk_email
+            )
+            for cat in (None, "terrorism", "csam")
+        }
+        for lang in ("en", "id")
+    }
+    import json
+    import time
+
+    from ronda.actions.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+
+    body = json.dumps({"day": day.isoformat(), "bulletins": texts}, ensure_ascii=False).encode()
+    session.commit()  # no transaction across the network call
+    stamp = int(time.time())
+    response = httpx.post(
+        settings.bulletin_webhook,
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "Idempotency-Key": f"bulletin-{day.isoformat()}",
+            TIMESTAMP_HEADER: str(stamp),
+            SIGNATURE_HEADER: sign(settings.platform.secret, stamp, body),
+        },
+        timeout=settings.platform.timeout,
+    )
+    if not response.is_success:
+        raise RuntimeError(f"bulletin webhook answered {response.status_code}")
