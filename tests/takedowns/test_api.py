@@ -225,3 +225,17 @@ def test_the_same_body_twice_without_a_key_is_two_orders(client, factory):
     b = client.post("/api/v1/takedowns", headers=auth(key), json=body).json()
     assert a["tracking_number"] != b["tracking_number"]
     assert b["received_at"] >= a["received_at"]
+
+
+def test_too_many_links_is_a_quarantined_order(client, factory, settings):
+    key = factories.authority(factory)
+    settings.limits.max_items_per_order = 2
+    r = client.post(
+        "/api/v1/takedowns",
+        headers=auth(key),
+        json={"links": ["t.me/kanal_satu_aja", "t.me/kanal_dua_aja", "t.me/kanal_tiga_aja"]},
+    )
+    assert r.status_code == 201
+    ack = r.json()
+    assert ack["status"] == "quarantined" and ack["items"] == 0
+    assert "names 3 subjects; the limit is 2 per order" in ack["quarantine_reason"]

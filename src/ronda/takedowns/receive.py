@@ -327,12 +327,6 @@ def _process_email(
             )
             return Received(order=target, created=False, followup=True)
 
-    if len(draft.references) > settings.limits.max_items_per_order:
-        quarantine = (
-            f"the order names {len(draft.references):,} subjects; the limit is "
-            f"{settings.limits.max_items_per_order:,} per order (raw input kept)"
-        )
-        draft.references = []
     order = service.open_order(
         session,
         settings=settings,
@@ -512,19 +506,11 @@ def receive_submission(
                 )
                 result = Received(order=target, created=False, followup=True)
             else:
-                quarantine = None
-                if len(draft.references) > settings.limits.max_items_per_order:
-                    quarantine = (
-                        f"the order names {len(draft.references):,} subjects; the limit "
-                        f"is {settings.limits.max_items_per_order:,} per order"
-                    )
-                    draft.references = []
                 order = service.open_order(
                     session,
                     settings=settings,
                     draft=draft,
                     authority=authority,
-                    quarantine_reason=quarantine,
                     actor=actor,
                     created_by_user_id=user_id,
                 )
@@ -604,12 +590,6 @@ def _process_file(
         subject_line=raw.filename or "",
     )
     quarantine = None if authority is not None else "no authority given for this file"
-    if len(draft.references) > settings.limits.max_items_per_order:
-        quarantine = (
-            f"the file names {len(draft.references):,} subjects; the limit is "
-            f"{settings.limits.max_items_per_order:,} per order (raw input kept)"
-        )
-        draft.references = []
     order = service.open_order(
         session,
         settings=settings,

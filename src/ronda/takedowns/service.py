@@ -86,12 +86,17 @@ def open_order(
     actor: str,
     created_by_user_id: int | None = None,
 ) -> Takedown:
-    """Create an order with its items; quarantined when a reason is given."""
+    """Create an order with its items; quarantined when a reason is given.
+
+    An order naming more subjects than ``limits.max_items_per_order`` is kept
+    in quarantine without items (its raw input stays stored) for a human.
+    """
     if len(draft.references) > settings.limits.max_items_per_order:
-        raise BadInput(
-            f"the order names {len(draft.references)} subjects; the limit is "
-            f"{settings.limits.max_items_per_order} per order"
+        quarantine_reason = (
+            f"the order names {len(draft.references):,} subjects; the limit is "
+            f"{settings.limits.max_items_per_order:,} per order (raw input kept)"
         )
+        draft.references = []
     urgent = is_urgent(flagged=draft.urgent, categories=draft.categories)
     policy = choose_policy(settings.deadline_policies, urgent=urgent, categories=draft.categories)
     urgent = urgent or policy.urgent
