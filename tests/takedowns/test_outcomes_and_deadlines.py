@@ -249,3 +249,23 @@ def test_urgency_changes_only_on_open_orders(factory, settings):
             service.set_urgency(
                 s, settings=settings, order=o, urgent=True, actor="lead", reason="why"
             )
+
+
+def test_assigning_a_quarantined_mail_acknowledges_its_sender(factory, settings, smtp_server):
+    from ronda.accounts import service as accounts
+
+    factories.authority(factory)
+    held = receive_email(
+        factory, settings=settings, data=factories.mail(sender="staf@gmail.example"), source="q"
+    ).order
+    flush_mail(factory)
+    assert smtp_server.messages == []
+    with session_scope(factory) as s:
+        o = service.get_order(s, held.tracking_number)
+        service.assign_quarantined(
+            s, order=o, authority=accounts.get_authority(s, "komdigi"), actor="user:lead"
+        )
+        assert o.acknowledged_at is not None
+    flush_mail(factory)
+    [ack] = smtp_server.wait_for(1)
+    assert held.tracking_number in ack["Subject"] and "staf@gmail.example" in ack["X-Envelope-To"]

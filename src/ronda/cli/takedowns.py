@@ -16,7 +16,7 @@ from ronda.db import session_scope
 from ronda.db.base import utcnow
 from ronda.errors import BadInput, RondaError, TooLarge
 from ronda.jobs import service as jobs
-from ronda.takedowns import notices, service
+from ronda.takedowns import service
 from ronda.takedowns.receive import process_raw, receive_email, receive_file
 from ronda.takedowns.schemas import TakedownRead
 from ronda.takedowns.watch import check_deadlines, due_items
@@ -337,10 +337,6 @@ def assign(
         service.assign_quarantined(
             session, order=order, authority=accounts.get_authority(session, authority), actor=actor
         )
-        if order.channel == "email" and order.sender:
-            notices.queue_acknowledgment(
-                session, order=order, to=order.sender, in_reply_to=order.message_id
-            )
         console.print(f"{order.tracking_number}: {order.status} ({authority})")
     send_pending_mail()
 

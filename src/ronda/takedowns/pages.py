@@ -288,10 +288,6 @@ async def desk_assign(
     order = service.get_order(db, tracking)
     authority = accounts.get_authority(db, _form_str(form, "authority", 64))
     service.assign_quarantined(db, order=order, authority=authority, actor=principal.actor)
-    if order.channel == Channel.EMAIL and order.sender:
-        from ronda.takedowns.notices import queue_acknowledgment
-
-        queue_acknowledgment(db, order=order, to=order.sender, in_reply_to=order.message_id)
     db.commit()
     return _back(order.tracking_number)
 

@@ -488,6 +488,13 @@ def assign_quarantined(
         data={"authority": authority.slug, "was": order.quarantine_reason},
     )
     session.flush()
+    if order.channel == "email" and order.sender:
+        # the sender was not acknowledged while the order was held
+        from ronda.takedowns import notices  # local: notices imports this module
+
+        notices.queue_acknowledgment(
+            session, order=order, to=order.sender, in_reply_to=order.message_id
+        )
     _review_items(session, order=order)
     refresh_status(session, order=order, actor=actor)
     return order
