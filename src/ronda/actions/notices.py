@@ -8,13 +8,12 @@ action: a signed POST with an idempotency key, retried with backoff.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session
 
-from ronda.actions.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from ronda.actions.signing import signed_post
 from ronda.config import get_settings
 from ronda.jobs import service as jobs
 from ronda.jobs.models import Job
@@ -43,15 +42,14 @@ def deliver(session: Session, job: Job) -> None:
         )
     body = json.dumps(job.payload, ensure_ascii=False, sort_keys=True).encode()
     session.commit()  # no transaction across the network call; the job's lease guards it
-    timestamp = int(time.time())
-    headers = {
-        "Content-Type": "application/json",
-        "Idempotency-Key": str(job.payload["notice_key"]),
-        TIMESTAMP_HEADER: str(timestamp),
-        SIGNATURE_HEADER: sign(platform.secret, timestamp, body),
-    }
     try:
-        response = httpx.post(endpoint, content=body, headers=headers, timeout=platform.timeout)
+        response = signed_post(
+            endpoint,
+            body,
+            secret=platform.secret,
+            idempotency_key=str(job.payload["notice_key"]),
+            timeout=platform.timeout,
+        )
     except httpx.HTTPError as exc:
         raise NoticeError(f"platform unreachable: {exc}") from exc
     if not response.is_success:

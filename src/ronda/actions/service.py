@@ -10,7 +10,6 @@ lead to look at; anything else is retried with backoff by the job runner.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from typing import Any
 
@@ -19,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ronda.actions.models import Action, ActionKind, ActionStatus
-from ronda.actions.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from ronda.actions.signing import signed_post
 from ronda.audit import service as audit
 from ronda.config import get_settings
 from ronda.db.base import utcnow
@@ -156,20 +155,17 @@ def deliver(session: Session, job: Job) -> None:
     if not settings.endpoint:
         raise DeliveryError("no platform endpoint configured (RONDA_PLATFORM__ENDPOINT)")
     body = json.dumps(body_of(session, action), ensure_ascii=False, sort_keys=True).encode()
-    timestamp = int(time.time())
-    headers = {
-        "Content-Type": "application/json",
-        "Idempotency-Key": action.idempotency_key,
-        TIMESTAMP_HEADER: str(timestamp),
-        SIGNATURE_HEADER: sign(settings.secret, timestamp, body),
-        "User-Agent": "ronda-outbox",
-    }
+    key = action.idempotency_key
     # No transaction stays open across the network call (on SQLite it would
     # hold the write lock); the job's lease keeps other workers away.
     session.commit()
     try:
-        response = httpx.post(
-            settings.endpoint, content=body, headers=headers, timeout=settings.timeout
+        response = signed_post(
+            settings.endpoint,
+            body,
+            secret=settings.secret,
+            idempotency_key=key,
+            timeout=settings.timeout,
         )
     except httpx.HTTPError as exc:
         raise DeliveryError(f"platform unreachable: {type(exc).__name__}: {exc}") from exc

@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import time
 
+import httpx
+
 TIMESTAMP_HEADER = "X-Ronda-Timestamp"
 SIGNATURE_HEADER = "X-Ronda-Signature"
 
@@ -36,3 +38,23 @@ def verify(
     if abs((now if now is not None else time.time()) - int(timestamp)) > tolerance:
         return False
     return hmac.compare_digest(sign(secret, int(timestamp), body), signature)
+
+
+def signed_post(
+    url: str, body: bytes, *, secret: str, idempotency_key: str, timeout: float
+) -> httpx.Response:
+    """POST JSON ``body`` signed as above, with its idempotency key.
+
+    Every call Ronda makes to the platform (actions, notices, bulletins) goes
+    through here; callers decide what an answer means. Network errors raise
+    ``httpx.HTTPError``.
+    """
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": idempotency_key,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
+        "User-Agent": "ronda-outbox",
+    }
+    return httpx.post(url, content=body, headers=headers, timeout=timeout)

@@ -156,7 +156,6 @@ def queue_daily_bulletin(session: Session, *, settings: Any, now: datetime | Non
 
 @jobs.handler(BULLETIN_JOB)
 def _post_bulletin(session: Session, job: Any) -> None:
-    import httpx
 
     from ronda.config import get_settings
 
@@ -172,22 +171,16 @@ def _post_bulletin(session: Session, job: Any) -> None:
         for lang in ("en", "id")
     }
     import json
-    import time
 
-    from ronda.actions.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+    from ronda.actions.signing import signed_post
 
     body = json.dumps({"day": day.isoformat(), "bulletins": texts}, ensure_ascii=False).encode()
     session.commit()  # no transaction across the network call
-    stamp = int(time.time())
-    response = httpx.post(
+    response = signed_post(
         settings.bulletin_webhook,
-        content=body,
-        headers={
-            "Content-Type": "application/json",
-            "Idempotency-Key": f"bulletin-{day.isoformat()}",
-            TIMESTAMP_HEADER: str(stamp),
-            SIGNATURE_HEADER: sign(settings.platform.secret, stamp, body),
-        },
+        body,
+        secret=settings.platform.secret,
+        idempotency_key=f"bulletin-{day.isoformat()}",
         timeout=settings.platform.timeout,
     )
     if not response.is_success:
