@@ -23,20 +23,12 @@ from ronda.cases.schemas import (
 )
 from ronda.config import Settings
 from ronda.detection.models import Case, Signal
-from ronda.errors import Conflict, Forbidden
+from ronda.errors import Conflict
 from ronda.subjects.models import Subject
-from ronda.web.deps import Principal, get_db, get_settings_dep, require
+from ronda.web.deps import Principal, console_user, get_db, get_settings_dep, require
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 staff = require(Role.LEAD, Role.MODERATOR)
-
-
-def _user(db: Session, principal: Principal) -> User:
-    if principal.user is None:
-        raise Forbidden("this needs a console user (log in), not an API key")
-    user = db.get(User, principal.user.id)
-    assert user is not None
-    return user
 
 
 def summary(db: Session, case: Case) -> CaseSummary:
@@ -147,7 +139,7 @@ def take_next(
     settings: Settings = Depends(get_settings_dep),
 ) -> CaseDetail | None:
     """Lease the highest-priority case you may work ("take next")."""
-    case = cases.claim_next(db, settings=settings, user=_user(db, principal))
+    case = cases.claim_next(db, settings=settings, user=console_user(db, principal))
     db.commit()
     return detail(db, case) if case else None
 
@@ -161,7 +153,7 @@ def claim(
 ) -> CaseDetail:
     """Lease this case (409 when someone else holds a live lease on it)."""
     case = cases.claim(
-        db, settings=settings, case=cases.get(db, case_id), user=_user(db, principal)
+        db, settings=settings, case=cases.get(db, case_id), user=console_user(db, principal)
     )
     db.commit()
     return detail(db, case)
@@ -185,7 +177,7 @@ def decide(
     cases.decide(
         db,
         case=case,
-        user=_user(db, principal),
+        user=console_user(db, principal),
         decision=body.decision,
         ground=body.ground,
         statement_of_reasons=body.statement_of_reasons,
@@ -204,6 +196,6 @@ def approve(
 ) -> CaseDetail:
     """A second person approves a held heavy decision; its actions are queued."""
     case = cases.get(db, case_id)
-    cases.approve(db, case=case, user=_user(db, principal))
+    cases.approve(db, case=case, user=console_user(db, principal))
     db.commit()
     return detail(db, case)

@@ -23,19 +23,12 @@ from ronda.detection.models import Case, Post, Signal
 from ronda.reports.models import Report
 from ronda.subjects.models import Subject
 from ronda.takedowns.models import Takedown, TakedownItem
-from ronda.web.deps import Principal, get_db, get_settings_dep, require
+from ronda.web.deps import Principal, console_user, get_db, get_settings_dep, require
 from ronda.web.render import render
 
 router = APIRouter(include_in_schema=False)
 staff = require(Role.LEAD, Role.MODERATOR)
 FILTERS = ("category", "language", "status", "queue")
-
-
-def _user(db: Session, principal: Principal) -> User:
-    assert principal.user is not None
-    user = db.get(User, principal.user.id)
-    assert user is not None
-    return user
 
 
 @router.get("/review", response_class=HTMLResponse)
@@ -63,7 +56,7 @@ def take_next(
     db: Session = Depends(get_db),
     settings: Settings = Depends(get_settings_dep),
 ) -> Response:
-    case = cases.claim_next(db, settings=settings, user=_user(db, principal))
+    case = cases.claim_next(db, settings=settings, user=console_user(db, principal))
     db.commit()
     if case is None:
         return RedirectResponse("/review?empty=1", status_code=303)
@@ -188,7 +181,9 @@ def claim_case(
     db: Session = Depends(get_db),
     settings: Settings = Depends(get_settings_dep),
 ) -> Response:
-    cases.claim(db, settings=settings, case=cases.get(db, case_id), user=_user(db, principal))
+    cases.claim(
+        db, settings=settings, case=cases.get(db, case_id), user=console_user(db, principal)
+    )
     db.commit()
     return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
 
@@ -213,7 +208,7 @@ async def decide(
     cases.decide(
         db,
         case=cases.get(db, case_id),
-        user=_user(db, principal),
+        user=console_user(db, principal),
         decision=field("decision", 32),
         ground=field("ground", 500),
         statement_of_reasons=field("statement_of_reasons", 5000),
@@ -230,7 +225,7 @@ async def decide(
 def approve(
     case_id: int, principal: Principal = Depends(require(Role.LEAD)), db: Session = Depends(get_db)
 ) -> Response:
-    cases.approve(db, case=cases.get(db, case_id), user=_user(db, principal))
+    cases.approve(db, case=cases.get(db, case_id), user=console_user(db, principal))
     db.commit()
     return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
 
@@ -275,7 +270,7 @@ async def decide_appeal(
     reports.decide_appeal(
         db,
         appeal=appeal,
-        user=_user(db, principal),
+        user=console_user(db, principal),
         grant=form.get("grant") == "1",
         reason=str(reason)[:5000] if isinstance(reason, str) else "",
     )
@@ -322,7 +317,7 @@ def qa_overview(
 def qa_next(principal: Principal = Depends(staff), db: Session = Depends(get_db)) -> Response:
     from ronda.cases import quality
 
-    review = quality.next_for(db, user=_user(db, principal))
+    review = quality.next_for(db, user=console_user(db, principal))
     db.commit()
     if review is None:
         return RedirectResponse("/review/qa?empty=1", status_code=303)
@@ -383,13 +378,15 @@ async def qa_record(
     decision = form.get("decision")
     note = form.get("note")
     if form.get("resolve") == "1":
-        quality.resolve(db, review_id=review_id, user=_user(db, principal), note=str(note or ""))
+        quality.resolve(
+            db, review_id=review_id, user=console_user(db, principal), note=str(note or "")
+        )
         db.commit()
         return RedirectResponse("/review/qa", status_code=303)
     quality.record(
         db,
         review_id=review_id,
-        user=_user(db, principal),
+        user=console_user(db, principal),
         decision=str(decision) if isinstance(decision, str) else "",
     )
     db.commit()

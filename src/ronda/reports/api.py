@@ -7,12 +7,12 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from ronda.accounts.models import Role, User
+from ronda.accounts.models import Role
 from ronda.config import Settings
-from ronda.errors import Forbidden, NotFound
+from ronda.errors import NotFound
 from ronda.reports import service
 from ronda.reports.models import Appeal
-from ronda.web.deps import Principal, get_db, get_settings_dep, require
+from ronda.web.deps import Principal, console_user, get_db, get_settings_dep, require
 
 router = APIRouter(prefix="/api/v1", tags=["reports and appeals"])
 platform_only = require("platform")
@@ -100,10 +100,7 @@ def decide_appeal(
     appeal = db.get(Appeal, appeal_id)
     if appeal is None:
         raise NotFound(f"no appeal {appeal_id}")
-    if principal.user is None:
-        raise Forbidden("appeals are reviewed by a console user")
-    user = db.get(User, principal.user.id)
-    assert user is not None
+    user = console_user(db, principal)
     service.decide_appeal(db, appeal=appeal, user=user, grant=body.grant, reason=body.reason)
     db.commit()
     return AppealRead(appeal_id=appeal.id, case_id=appeal.case_id, status=appeal.status)

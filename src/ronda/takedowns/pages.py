@@ -22,7 +22,7 @@ from ronda.takedowns.api import visible_order
 from ronda.takedowns.models import Channel, RawInput, RawStatus, Takedown
 from ronda.takedowns.receive import Submission, process_raw, receive_submission
 from ronda.takedowns.watch import due_items
-from ronda.web.deps import Principal, get_db, get_settings_dep, require
+from ronda.web.deps import Principal, console_user, get_db, get_settings_dep, require
 from ronda.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -327,14 +327,11 @@ async def desk_bulk(
     db: Session = Depends(get_db),
 ) -> Response:
     """One decision for every pending item of the order (after review)."""
-    from ronda.accounts.models import User
     from ronda.cases.service import decide_order
 
     form = await request.form()
     order = service.get_order(db, tracking)
-    assert principal.user is not None
-    user = db.get(User, principal.user.id)
-    assert user is not None
+    user = console_user(db, principal)
     scope = [
         c.strip().upper() for c in _form_str(form, "territorial_scope", 200).split(",") if c.strip()
     ]

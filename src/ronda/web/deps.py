@@ -144,3 +144,13 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
         return principal
 
     return check
+
+
+def console_user(db: Session, principal: Principal) -> User:
+    """The principal's user row in this session; API keys are not console users."""
+    if principal.user is None:
+        raise Forbidden("this needs a console user (log in), not an API key")
+    user = db.get(User, principal.user.id)
+    if user is None:
+        raise Unauthorized("your account no longer exists")
+    return user
