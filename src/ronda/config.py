@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -141,6 +141,12 @@ class Settings(BaseSettings):
     deadline_policies: list[DeadlinePolicy] = Field(default_factory=lambda: list(DEFAULT_POLICIES))
     limits: Limits = Field(default_factory=Limits)
     dkim_keys: dict[str, str] = Field(default_factory=dict)
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    metrics_token: str = ""
+    metrics_cache_seconds: float = 10.0
+    ops_host: str = "127.0.0.1"
+    ops_port: int = 0
 
     @classmethod
     def settings_customise_sources(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import threading
 from pathlib import Path
@@ -18,6 +17,7 @@ from ronda.cli import takedowns as takedowns_cli
 from ronda.cli._common import console, factory, friendly
 from ronda.cli.scan import scan
 from ronda.config import get_settings, reset_settings
+from ronda.ops.logging import configure_logging
 
 app = typer.Typer(
     name="ronda",
@@ -64,12 +64,11 @@ def main(
     if config is not None:
         os.environ["RONDA_CONFIG"] = str(config)
         reset_settings()
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not verbose:
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    fmt, level = "text", "info"
+    with contextlib.suppress(Exception):  # a broken settings file is reported by the command
+        settings = get_settings()
+        fmt, level = settings.log_format, settings.log_level
+    configure_logging(fmt, "debug" if verbose else level)
 
 
 @db_app.command("upgrade")
@@ -181,11 +180,27 @@ def serve(
     worker: Annotated[
         bool, typer.Option("--worker/--no-worker", help="Run the worker loop in the same process.")
     ] = True,
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="What to serve: all (API, console and public pages), api (/api/v1 only) or console.",
+        ),
+    ] = "all",
 ) -> None:
-    """Run the web console and API (and, by default, the worker) in one process."""
+    """Run the web console and API (and, by default, the worker) in one process.
+
+    For a split deployment run `ronda serve --role api --no-worker` and `ronda serve --role
+    console --no-worker` beside `ronda worker --role ...` processes (see docs/operations.md).
+    """
     import uvicorn
 
-    from ronda.web.app import create_app
+    from ronda.ops.logging import set_role
+    from ronda.web.app import ROLES, create_app
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"choose one of {', '.join(ROLES)}", param_hint="--role")
+    set_role(role if not worker or role != "all" else "all-in-one")
 
     if demo:
         os.environ.setdefault("RONDA_DATABASE_URL", "sqlite:///./ronda-demo.db")
@@ -212,7 +227,13 @@ def serve(
         threading.Thread(target=w.run_forever, name="ronda-worker", daemon=True).start()
     console.print(f"Ronda console at [bold]http://{host}:{port}[/]")
     try:
-        uvicorn.run(create_app(settings, fac), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(settings, fac, role=role),
+            host=host,
+            port=port,
+            log_config=None,  # our handlers (text or JSON, see log_format) take uvicorn's lines
+            log_level=settings.log_level,
+        )
     finally:
         stop.set()
 

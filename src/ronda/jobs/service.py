@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ronda.db.base import utcnow
 from ronda.db.upsert import insert_ignore
 from ronda.jobs.models import Job, JobStatus
+from ronda.ops.metrics import JOBS_RUN
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,9 @@ def run_one(factory: sessionmaker[Session], job_id: int) -> bool:
     # Record the failure only after the handler's session has let go of its
     # transaction: on SQLite a second writer would wait for it.
     if error is None:
+        JOBS_RUN.labels(kind, "ok").inc()
         return True
+    JOBS_RUN.labels(kind, "failed").inc()
     log.warning("job %s (%s) failed: %s", job_id, kind, error)
     _record_failure(factory, job_id, error)
     return False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -14,7 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ronda import __version__
 from ronda.config import Settings, get_settings, use_settings
 from ronda.db import create_engine_for, make_sessionmaker
-from ronda.web import errors
+from ronda.ops.metrics import build_registry, db_source
+from ronda.web import errors, ops
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -76,13 +76,24 @@ async def _too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+ROLES = ("all", "api", "console")
+"""What a web process serves: ``api`` (/api/v1 and its OpenAPI schema), ``console`` (the
+staff console, the authority portal and the public pages), or ``all`` (both, the default)."""
+
+
 def create_app(
-    settings: Settings | None = None, factory: sessionmaker[Session] | None = None
+    settings: Settings | None = None,
+    factory: sessionmaker[Session] | None = None,
+    *,
+    role: str = "all",
 ) -> FastAPI:
+    if role not in ROLES:
+        raise ValueError(f"unknown web role {role!r}: choose one of {', '.join(ROLES)}")
     settings = settings or get_settings()
     use_settings(settings)
     if factory is None:
         factory = make_sessionmaker(create_engine_for(settings.database_url))
+    api = role in {"all", "api"}
     app = FastAPI(
         title="Ronda",
         version=__version__,
@@ -90,46 +101,50 @@ def create_app(
             "Ronda's API: takedown orders from authorities (the direct line), and the "
             "desk's view of them. Authenticate with `Authorization: Bearer <API key>`."
         ),
+        openapi_url="/openapi.json" if api else None,
+        docs_url="/docs" if api else None,
+        redoc_url="/redoc" if api else None,
     )
     app.state.settings = settings
     app.state.factory = factory
+    app.state.role = role
+    app.state.metrics = build_registry(
+        {"database": db_source(factory)}, ttl=settings.metrics_cache_seconds
+    )
     errors.install(app)
+    app.include_router(ops.router)
 
-    from ronda.accounts.pages import router as accounts_pages
-    from ronda.cases.api import router as cases_api
-    from ronda.detection.api import router as detection_api
-    from ronda.takedowns.api import router as takedowns_api
-    from ronda.takedowns.pages import router as takedowns_pages
+    if api:
+        from ronda.cases.api import router as cases_api
+        from ronda.detection.api import router as detection_api
+        from ronda.reports.api import router as reports_api
+        from ronda.takedowns.api import router as takedowns_api
 
-    app.include_router(takedowns_api)
-    app.include_router(cases_api)
-    from ronda.reports.api import router as reports_api
+        for router in (takedowns_api, cases_api, reports_api, detection_api):
+            app.include_router(router)
+    if role in {"all", "console"}:
+        from ronda.accounts.pages import router as accounts_pages
+        from ronda.audit.pages import router as audit_pages
+        from ronda.cases.pages import router as cases_pages
+        from ronda.search.pages import router as search_router
+        from ronda.takedowns.pages import router as takedowns_pages
+        from ronda.transparency.pages import router as transparency_pages
 
-    app.include_router(reports_api)
-    from ronda.cases.pages import router as cases_pages
-
-    app.include_router(cases_pages)
-    from ronda.search.pages import router as search_router
-
-    app.include_router(search_router)
-    from ronda.audit.pages import router as audit_pages
-
-    app.include_router(audit_pages)
-    from ronda.transparency.pages import router as transparency_pages
-
-    app.include_router(transparency_pages)
-    app.include_router(detection_api)
-    app.include_router(takedowns_pages)
-    app.include_router(accounts_pages)
-    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__}
+        for router in (
+            cases_pages,
+            search_router,
+            audit_pages,
+            transparency_pages,
+            takedowns_pages,
+            accounts_pages,
+        ):
+            app.include_router(router)
+        app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     app.add_middleware(
         BodyLimit,  # type: ignore[arg-type]
         api_limit=settings.limits.max_api_body_bytes,
         upload_limit=settings.limits.max_raw_bytes,
     )
+    app.add_middleware(ops.RequestContext)  # type: ignore[arg-type]
     return app

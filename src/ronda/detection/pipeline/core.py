@@ -44,6 +44,7 @@ from ronda.detection.pipeline import banks, store
 from ronda.detection.pipeline.media import PreparedMedia, prepare_media
 from ronda.detection.pipeline.store import CaseRef, PostSignal, ScannedPost
 from ronda.detection.schemas import PostIn
+from ronda.ops.metrics import POSTS_FLAGGED, POSTS_SCANNED
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +210,7 @@ class Pipeline:
     ) -> BatchResult:
         """Detect and store a batch; one outcome per post, in order. The caller commits."""
         with self._lock, _paused_gc():
-            return self._run(
+            result = self._run(
                 session,
                 posts,
                 source=PostSource(source),
@@ -218,6 +219,10 @@ class Pipeline:
                 allow_paths=allow_paths,
                 actor=actor or f"detection:{PostSource(source).value}",
             )
+        label = PostSource(source).value
+        POSTS_SCANNED.labels(label).inc(result.scanned)
+        POSTS_FLAGGED.labels(label).inc(sum(1 for o in result.outcomes if o.cases))
+        return result
 
     def _run(
         self,
