@@ -20,9 +20,16 @@ def choose_policy(
     policies: Sequence[DeadlinePolicy], *, urgent: bool, categories: Iterable[str]
 ) -> DeadlinePolicy:
     """The first row naming one of the order's categories, else the first
-    category-less row of the order's urgency, else the legal default."""
+    category-less row of the order's urgency, else the legal default.
+
+    An urgent order only takes urgent rows: a row written for a category's
+    normal orders (say, 48 hours for gambling) must not stretch an order the
+    authority marked urgent past the urgent deadline.
+    """
     cats = set(categories)
     for policy in policies:
+        if urgent and not policy.urgent:
+            continue
         if policy.categories and cats.intersection(policy.categories):
             return policy
     for policy in policies:
