@@ -184,3 +184,15 @@ def test_roles_serve_only_their_part(factory, settings):
         assert con.get("/readyz").status_code == 200
     with pytest.raises(ValueError, match="unknown web role"):
         create_app(settings, factory, role="everything")
+
+
+def test_openapi_declares_the_error_body(client):
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["schemas"]["Error"]["required"] == ["error", "detail"]
+    op = schema["paths"]["/api/v1/takedowns"]["post"]
+    for status in ("401", "403", "413", "422"):
+        got = op["responses"][status]["content"]["application/json"]["schema"]
+        assert got == {"$ref": "#/components/schemas/Error"}
+    # an actual error matches the declared shape
+    body = client.get("/api/v1/takedowns/TKD-2026-000001").json()
+    assert set(body) >= {"error", "detail"}

@@ -112,6 +112,7 @@ def create_app(
         {"database": db_source(factory)}, ttl=settings.metrics_cache_seconds
     )
     errors.install(app)
+    errors.document(app)
     app.include_router(ops.router)
 
     if api:

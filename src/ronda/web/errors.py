@@ -6,6 +6,8 @@ pages get a readable page in the user's language.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -71,3 +73,58 @@ def install(app: FastAPI) -> None:
 
         text = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return render_error(request, status=422, message=text)
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string", "description": "A stable code, e.g. `not_found`."},
+        "detail": {"type": "string", "description": "What was wrong, in a sentence."},
+        "problems": {
+            "type": "array",
+            "description": "For `bad_input` from validation: one entry per invalid field.",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "problem": {"type": "string"}},
+            },
+        },
+    },
+}
+
+_ERROR_RESPONSES = {
+    "401": "No or an unknown API key / session.",
+    "403": "The key or user may not do this (e.g. another authority's order).",
+    "404": "No such object (or not visible to the caller).",
+    "409": "The object is not in a state that allows this.",
+    "413": "The request body is over the size limit.",
+    "422": "The request is not valid; `problems` lists each invalid field.",
+}
+
+
+def document(app: FastAPI) -> None:
+    """Declare the JSON error body of every ``/api/`` operation in the OpenAPI schema.
+
+    FastAPI documents only its own 422 shape; every handler above answers with
+    ``{"error", "detail"}``, so the schema says so, once for all operations.
+    """
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for path, operations in schema.get("paths", {}).items():
+            if not path.startswith("/api/"):
+                continue
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, text in _ERROR_RESPONSES.items():
+                    responses[status] = {"description": text, "content": ref}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
