@@ -115,6 +115,9 @@ def create_app(
     from ronda.audit.pages import router as audit_pages
 
     app.include_router(audit_pages)
+    from ronda.stream.pages import router as stream_pages
+
+    app.include_router(stream_pages)
     from ronda.transparency.pages import router as transparency_pages
 
     app.include_router(transparency_pages)
