@@ -67,6 +67,22 @@ class ImapMailbox(BaseModel):
     starttls: bool = False
 
 
+class StreamSettings(BaseModel):
+    """NATS JetStream ingestion (docs/stream.md): where posts are published and consumed."""
+
+    url: str = "nats://127.0.0.1:4222"
+    name: str = "RONDA_POSTS"
+    subject: str = "ronda.posts"
+    durable: str = "ronda-ingest"
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    ack_wait_seconds: float = Field(default=120.0, gt=0)
+    max_deliveries: int = Field(default=5, ge=1)
+    dead_letter_stream: str = "RONDA_DEAD_LETTERS"
+    dead_letter_subject: str = "ronda.dead"
+    connect_timeout: float = Field(default=5.0, gt=0)
+    duplicate_window_seconds: float = Field(default=600.0, gt=0)
+
+
 class QueueRule(BaseModel):
     """A review queue: cases of these categories and languages (empty: any)."""
 
@@ -147,6 +163,7 @@ class Settings(BaseSettings):
     metrics_cache_seconds: float = 10.0
     ops_host: str = "127.0.0.1"
     ops_port: int = 0
+    stream: StreamSettings = Field(default_factory=StreamSettings)
 
     @classmethod
     def settings_customise_sources(

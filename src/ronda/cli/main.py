@@ -13,6 +13,7 @@ import typer
 from ronda import __version__
 from ronda.cli import accounts as accounts_cli
 from ronda.cli import bank as bank_cli
+from ronda.cli import stream as stream_cli
 from ronda.cli import takedowns as takedowns_cli
 from ronda.cli._common import console, factory, friendly
 from ronda.cli.scan import scan
@@ -37,6 +38,9 @@ app.add_typer(audit_app, name="audit")
 app.command("intake")(takedowns_cli.intake)
 app.add_typer(bank_cli.app, name="bank")
 app.command("scan")(scan)
+app.command("publish")(stream_cli.publish)
+app.add_typer(stream_cli.app, name="stream")
+app.command("worker")(stream_cli.worker)
 
 
 def _version(value: bool) -> None:
@@ -236,23 +240,6 @@ def serve(
         )
     finally:
         stop.set()
-
-
-@app.command("worker")
-@friendly
-def worker_cmd(
-    once: Annotated[bool, typer.Option("--once", help="Run one round and exit.")] = False,
-) -> None:
-    """Poll IMAP mailboxes, watch deadlines (escalate, record breaches) and run queued jobs."""
-    from ronda.worker import Worker
-
-    settings = get_settings()
-    w = Worker(factory=factory(settings), settings=settings)
-    if once:
-        w.tick()
-        return
-    with contextlib.suppress(KeyboardInterrupt):
-        w.run_forever()
 
 
 def _mount_optional() -> None:

@@ -25,6 +25,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ronda.config import Settings
 from ronda.db import session_scope, utcnow
 
 log = logging.getLogger(__name__)
@@ -200,6 +201,10 @@ class CachedGauges(Collector):
         self._at = float("-inf")
         self._cached: list[Metric] = []
 
+    def describe(self) -> Iterator[Metric]:
+        """Nothing up front: registering must not query the database or the stream."""
+        return iter(())
+
     def collect(self) -> Iterator[Metric]:
         with self._lock:
             if time.monotonic() - self._at >= self.ttl:
@@ -265,4 +270,48 @@ __all__ = [
     "database_gauges",
     "db_source",
     "exposition",
+    "stream_source",
 ]
+
+
+def stream_source(settings: Settings) -> GaugeSource:
+    """The posts stream's backlog, read from NATS (for the processes of the ingest role)."""
+
+    def read() -> list[Gauge]:
+        from ronda.stream.client import stream_status
+
+        status = stream_status(settings)
+        if status is None:
+            raise ConnectionError(
+                f"no posts stream {settings.stream.name!r} at {settings.stream.url}"
+            )
+        figures = [
+            (
+                "ronda_stream_messages",
+                "Posts stored in the stream and not yet acknowledged.",
+                status.messages,
+            ),
+            (
+                "ronda_stream_pending",
+                "Posts not yet delivered to any ingest worker (the backlog).",
+                status.pending,
+            ),
+            (
+                "ronda_stream_ack_pending",
+                "Posts delivered and being worked on (or awaiting redelivery).",
+                status.ack_pending,
+            ),
+            (
+                "ronda_stream_redelivered",
+                "Posts delivered more than once and not yet acknowledged.",
+                status.redelivered,
+            ),
+            (
+                "ronda_stream_dead_letters",
+                "Posts kept in the dead-letter stream.",
+                status.dead_letters,
+            ),
+        ]
+        return [Gauge(name, text, (), [((), float(value))]) for name, text, value in figures]
+
+    return read

@@ -128,6 +128,7 @@ def create_app(
         from ronda.audit.pages import router as audit_pages
         from ronda.cases.pages import router as cases_pages
         from ronda.search.pages import router as search_router
+        from ronda.stream.pages import router as stream_pages
         from ronda.takedowns.pages import router as takedowns_pages
         from ronda.transparency.pages import router as transparency_pages
 
@@ -138,6 +139,7 @@ def create_app(
             transparency_pages,
             takedowns_pages,
             accounts_pages,
+            stream_pages,
         ):
             app.include_router(router)
         app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -196,6 +196,17 @@ ID: dict[str, str] = {
     "hours": "jam",
     "Every order gets a tracking number (TKD-YYYY-NNNNNN) and an acknowledgment at once, and a final report with the outcome of every link.": "Setiap permintaan langsung mendapat nomor pelacakan (TKD-YYYY-NNNNNN) dan tanda terima, serta laporan akhir berisi hasil tiap tautan.",
     "policy": "kebijakan",
+    # stream ingestion
+    "Dead letters": "Pesan gagal",
+    "Messages of the stream that could not be scanned, kept as received. Requeue one after fixing its cause; it is scanned again like a new post.": "Pesan dari aliran yang tidak dapat dipindai, disimpan seperti saat diterima. Antrekan ulang setelah penyebabnya diperbaiki; pesan dipindai lagi seperti unggahan baru.",
+    "Requeued": "Diantrekan ulang",
+    "Requeue": "Antrekan ulang",
+    "Stream": "Aliran",
+    "Waiting for a worker": "Menunggu pekerja",
+    "Being worked on": "Sedang diproses",
+    "Delivered more than once": "Dikirim lebih dari sekali",
+    "The stream cannot be reached: is NATS running?": "Aliran tidak dapat dihubungi: apakah NATS berjalan?",
+    "First bytes": "Bita pertama",
 }
 
 

@@ -27,6 +27,7 @@ class GoodLine:
     line: int
     post: PostIn
     size: int  # bytes read for this line
+    raw: bytes = b""  # the line as received, without its line break (``ronda publish`` sends it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,4 +103,4 @@ def read_posts(
         if isinstance(got, str):
             yield BadLine(number, got, size)
         else:
-            yield GoodLine(number, got, size)
+            yield GoodLine(number, got, size, raw.rstrip(b"\r\n"))
