@@ -16,7 +16,8 @@ import yaml
 
 from ronda.cli.main import app
 from ronda.web.app import ROLES as WEB_ROLES
-from ronda.worker import ALL, ROLES as WORKER_ROLES
+from ronda.worker import ALL
+from ronda.worker import ROLES as WORKER_ROLES
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
