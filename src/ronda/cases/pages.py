@@ -24,6 +24,7 @@ from ronda.reports.models import Report
 from ronda.subjects.models import Subject
 from ronda.takedowns.models import Takedown, TakedownItem
 from ronda.web.deps import Principal, console_user, get_db, get_settings_dep, require
+from ronda.web.forms import form_str, territorial_scope
 from ronda.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -197,26 +198,18 @@ async def decide(
     settings: Settings = Depends(get_settings_dep),
 ) -> Response:
     form = await request.form(max_fields=20)
-
-    def field(name: str, limit: int) -> str:
-        value = form.get(name)
-        return str(value)[:limit] if isinstance(value, str) else ""
-
-    scope = [
-        c.strip().upper() for c in field("territorial_scope", 200).split(",") if c.strip()
-    ] or ["ID"]
     cases.decide(
         db,
         case=cases.get(db, case_id),
         user=console_user(db, principal),
-        decision=field("decision", 32),
-        ground=field("ground", 500),
-        statement_of_reasons=field("statement_of_reasons", 5000),
-        territorial_scope=scope,
+        decision=form_str(form, "decision", 32),
+        ground=form_str(form, "ground", 500),
+        statement_of_reasons=form_str(form, "statement_of_reasons", 5000),
+        territorial_scope=territorial_scope(form_str(form, "territorial_scope", 200)),
         settings=settings,
     )
     db.commit()
-    if field("then", 10) == "next":
+    if form_str(form, "then", 10) == "next":
         return RedirectResponse("/review/next-form", status_code=303)
     return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
 
