@@ -161,8 +161,8 @@ def purge_cmd(
         result = purge(session, settings=settings, dry_run=dry_run)
     verb = "would erase" if dry_run else "erased"
     console.print(
-        f"{verb} {result.posts} post(s) and the evidence of {result.signals} signal(s) "
-        f"acted on before {result.cutoff:%Y-%m-%d}"
+        f"{verb} {result.posts} post(s), the evidence of {result.signals} signal(s) and "
+        f"{result.images} kept image(s), acted on before {result.cutoff:%Y-%m-%d}"
     )
 
 

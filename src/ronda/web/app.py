@@ -115,6 +115,9 @@ def create_app(
     from ronda.audit.pages import router as audit_pages
 
     app.include_router(audit_pages)
+    from ronda.actions.pages import router as actions_pages
+
+    app.include_router(actions_pages)
     from ronda.transparency.pages import router as transparency_pages
 
     app.include_router(transparency_pages)
