@@ -205,7 +205,7 @@ ID: dict[str, str] = {
     "order": "permintaan",
     "report": "laporan",
     "detection": "deteksi",
-    "cases shown": "kasus ditampilkan",
+    "Cases shown": "Kasus ditampilkan",
     "the first 200": "200 pertama",
     # images kept as evidence
     "Click to show or hide the image": "Klik untuk menampilkan atau menyembunyikan gambar",
