@@ -191,6 +191,7 @@ def serve(
         os.environ.setdefault("RONDA_DATABASE_URL", "sqlite:///./ronda-demo.db")
         os.environ.setdefault("RONDA_COOKIE_SECURE", "false")
         os.environ.setdefault("RONDA_MAIL_DIR", "./ronda-demo-mail")
+        os.environ.setdefault("RONDA_EVIDENCE_DIR", "./ronda-demo-evidence")
         os.environ.setdefault("RONDA_BASE_URL", f"http://{host}:{port}")
         reset_settings()
     settings = get_settings()
