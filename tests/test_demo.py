@@ -29,3 +29,16 @@ def test_demo_seed_fills_the_desk_and_the_queue(factory, settings):
         "https://t.me/stop_judol_sekarang/44",
     ):
         assert clean not in subjects
+
+
+def test_demo_banner_is_kept_as_evidence(factory, settings, tmp_path):
+    from ronda.detection.evidence import store_for
+    from ronda.detection.models import Post
+
+    settings.evidence_dir = str(tmp_path / "evidence")
+    seed(factory, settings)
+    with factory() as s:
+        post = s.scalars(select(Post).where(Post.platform_post_id == 1841)).one()
+    sha = post.media[0]["sha256"]
+    store = store_for(settings.evidence_dir, settings.evidence_max_bytes)
+    assert store is not None and store.path_for(sha) is not None

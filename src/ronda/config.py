@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     exposure_limits: dict[str, int] = Field(default_factory=lambda: {"terrorism": 60, "csam": 20})
     approval_subscribers: int = 100_000
     retention_days: int = 183
+    evidence_dir: str = ""
+    evidence_max_bytes: int = 5 * 1024 * 1024 * 1024
+    review_refresh_seconds: float = 30.0
     qa_share: float = 0.05
     bulletin_webhook: str = ""
     bulletin_hour: int = 7

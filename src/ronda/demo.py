@@ -6,6 +6,7 @@ username rules; the letter numbers imitate the shape of real ones.
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def seed_posts(factory: sessionmaker[Session], settings: Settings) -> int:
     """Scan the demo posts through the real detection pipeline: the queue fills
     with the cases it opens (the news and the anti-gambling post stay out)."""
     from ronda.detection.pipeline.core import Pipeline, PipelineConfig
-    from ronda.detection.schemas import PostIn
+    from ronda.detection.schemas import MediaIn, PostIn
 
     posts = [
         PostIn.model_validate_json(line)
@@ -90,9 +91,32 @@ def seed_posts(factory: sessionmaker[Session], settings: Settings) -> int:
         if line.strip()
     ]
     pipeline = Pipeline(PipelineConfig.from_settings(settings, ocr=False), entry_points=False)
-    with session_scope(factory) as session:
-        result = pipeline.run(session, posts, source="api", actor="demo")
+    with tempfile.TemporaryDirectory(prefix="ronda-demo-") as tmp:
+        # the gambling channel's first post carries a banner, read like `ronda scan` reads
+        # files, so with evidence_dir set the case page shows it blurred until clicked
+        banner = _banner(Path(tmp) / "banner-1841.png")
+        for post in posts:
+            if post.channel == "slot_gacor_maxwin88" and post.post_id == 1841:
+                post.media = [MediaIn(path=banner.name)]
+        with session_scope(factory) as session:
+            result = pipeline.run(
+                session, posts, source="api", actor="demo", base_dir=Path(tmp), allow_paths=True
+            )
     return len(result.outcomes)
+
+
+def _banner(path: Path) -> Path:
+    """An invented slot-site banner (drawn here, no file shipped)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (640, 300), (120, 0, 20))
+    draw = ImageDraw.Draw(img)
+    for k in range(12):
+        draw.ellipse((20 + 50 * k, 230, 60 + 50 * k, 270), fill=(255, 200, 0))
+    draw.text((30, 30), "SLOT GACOR MAXWIN", fill=(255, 220, 0), font=ImageFont.load_default(54))
+    draw.text((30, 120), "DEPO 10RB VIA DANA", fill="white", font=ImageFont.load_default(40))
+    img.save(path)
+    return path
 
 
 def seed(factory: sessionmaker[Session], settings: Settings) -> bool:

@@ -271,7 +271,9 @@ def test_failing_deliveries_are_shown_on_the_desk(factory, settings, platform):
     with TestClient(create_app(settings, factory), base_url="https://testserver") as client:
         login(client, "lead@ronda.test")
         page = client.get("/desk").text
-    assert "Failing deliveries" in page and "platform_action" in page and "503" in page
+        detail = client.get("/review/deliveries").text
+    assert 'href="/review/deliveries"' in page and "Failing deliveries: 1" in page
+    assert "remove_post" in detail and "503" in detail and "1/12" in detail
 
 
 def test_removed_content_is_kept_for_the_retention_period_then_purged(factory, settings, platform):

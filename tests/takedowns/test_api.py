@@ -239,3 +239,38 @@ def test_too_many_links_is_a_quarantined_order(client, factory, settings):
     ack = r.json()
     assert ack["status"] == "quarantined" and ack["items"] == 0
     assert "names 3 subjects; the limit is 2 per order" in ack["quarantine_reason"]
+
+
+def test_a_followup_over_the_item_limit_is_held_not_joined(client, factory, settings):
+    key = factories.authority(factory)
+    settings.limits.max_items_per_order = 3
+    letter = "B-77/DJAI/11/2026"
+    first = client.post(
+        "/api/v1/takedowns",
+        headers=auth(key),
+        json={"letter_number": letter, "links": ["t.me/kanal_satu_aja", "t.me/kanal_dua_aja"]},
+    ).json()
+    assert first["status"] == "open" and first["items"] == 2
+    # one new subject fits (3 of 3) and joins the order
+    r = client.post(
+        "/api/v1/takedowns",
+        headers=auth(key),
+        json={"letter_number": letter, "links": ["t.me/kanal_dua_aja", "t.me/kanal_tiga_aja"]},
+    )
+    assert r.status_code in (200, 201), r.text
+    assert r.json()["tracking_number"] == first["tracking_number"]
+    # two more would make 5: held in quarantine as a new order, the first unchanged
+    r = client.post(
+        "/api/v1/takedowns",
+        headers=auth(key),
+        json={"letter_number": letter, "links": ["t.me/kanal_empat_aja", "t.me/kanal_lima_aja"]},
+    )
+    assert r.status_code in (200, 201), r.text
+    held = r.json()
+    assert held["tracking_number"] != first["tracking_number"]
+    assert held["status"] == "quarantined"
+    assert f"follow-up to {first['tracking_number']}" in held["quarantine_reason"]
+    assert "limit of 3 per order" in held["quarantine_reason"]
+    got = client.get(f"/api/v1/takedowns/{first['tracking_number']}", headers=auth(key)).json()
+    assert len(got["items"]) == 3
+    assert "https://t.me/kanal_empat_aja" not in {i["canonical"] for i in got["items"]}

@@ -221,7 +221,9 @@ def test_followup_items_escalate_on_their_own_clock(factory, settings):
             received_at=later,
             references=[parse("t.me/kanal_susulan_saja")],
         )
-        service.join_followup(s, order=o, draft=draft, kind="reminder", level=None, actor="test")
+        service.join_followup(
+            s, settings=settings, order=o, draft=draft, kind="reminder", level=None, actor="test"
+        )
     with session_scope(factory) as s:
         o = service.get_order(s, first.tracking_number)
         late_item = next(i for i in o.items if i.canonical.endswith("kanal_susulan_saja"))

@@ -3,8 +3,12 @@
 Content that was acted on is kept, with its evidence, for ``retention_days``
 after the action took effect, so an appeal, a court or an authority can still
 see what was removed; then the post's text, OCR text and media references
-and the signals' evidence are erased. Scores, decisions, actions and the audit
-log stay: they are the record of what was done, not the content.
+and the signals' evidence are erased, and the post's images are deleted from
+the evidence store (``evidence_dir``) unless a post not purged still shows the
+same image. Scores, decisions, actions and the audit log stay: they are the
+record of what was done, not the content. Files are deleted before the
+caller commits: a purge that then fails to commit has erased only content
+that was due to go anyway, and the next run finishes it.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, select, update
 from sqlalchemy.orm import Session
 
 from ronda.actions.models import Action, ActionKind, ActionStatus
 from ronda.audit import service as audit
 from ronda.config import Settings
 from ronda.db.base import utcnow
+from ronda.detection.evidence import store_for
 from ronda.detection.models import Post, Signal
 from ronda.jobs import service as jobs
 from ronda.jobs.models import Job
@@ -33,6 +38,7 @@ class PurgeResult:
     cutoff: datetime
     posts: int
     signals: int
+    images: int = 0
 
 
 def purge(
@@ -54,6 +60,7 @@ def purge(
         )
     ids = sorted(subject_ids)
     posts = signals = 0
+    images: set[str] = set()
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
         post_q = select(Post.subject_id).where(Post.subject_id.in_(chunk), Post.text != PURGED)
@@ -66,6 +73,9 @@ def purge(
             else []
         )
         signals += len(sig_targets)
+        if targets:
+            for media in session.scalars(select(Post.media).where(Post.subject_id.in_(targets))):
+                images.update(m["sha256"] for m in media or [] if m.get("sha256"))
         if dry_run:
             continue
         if targets:
@@ -78,6 +88,7 @@ def purge(
             session.execute(
                 update(Signal).where(Signal.id.in_(sig_targets)).values(evidence={"purged": True})
             )
+    removed = 0 if dry_run else _remove_images(session, settings, images)
     if not dry_run and (posts or signals):
         audit.record(
             session,
@@ -89,10 +100,31 @@ def purge(
                 "cutoff": cutoff.isoformat(),
                 "posts": posts,
                 "signals": signals,
+                "images": removed,
                 "retention_days": settings.retention_days,
             },
         )
-    return PurgeResult(cutoff=cutoff, posts=posts, signals=signals)
+    return PurgeResult(
+        cutoff=cutoff, posts=posts, signals=signals, images=removed if not dry_run else len(images)
+    )
+
+
+def _remove_images(session: Session, settings: Settings, hashes: set[str]) -> int:
+    """Delete the kept images of purged posts that no remaining post shows."""
+    store = store_for(settings.evidence_dir, settings.evidence_max_bytes)
+    if store is None or not hashes:
+        return 0
+    session.flush()
+    removed = 0
+    for sha256 in sorted(hashes):
+        still_shown = session.scalar(
+            select(Post.subject_id)
+            .where(Post.text != PURGED, cast(Post.media, Text).like(f'%"{sha256}"%'))
+            .limit(1)
+        )
+        if still_shown is None and store.remove(sha256):
+            removed += 1
+    return removed
 
 
 def queue_daily(session: Session, *, now: datetime | None = None) -> None:

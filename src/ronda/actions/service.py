@@ -274,3 +274,32 @@ def failing(session: Session, *, limit: int = 100) -> list[Action]:
     ids = [int(j.payload["action_id"]) for j in failing_jobs]
     retrying = list(session.scalars(select(Action).where(Action.id.in_(ids)))) if ids else []
     return refused + retrying
+
+
+def retry(session: Session, *, action: Action, actor: str) -> Action:
+    """Send a refused action again (same idempotency key: the platform never applied it).
+
+    For a lead who has settled the refusal with the platform (a subject it did
+    not know yet, a scope it now accepts). Its delivery job runs again at once.
+    """
+    if action.status != ActionStatus.FAILED:
+        raise Conflict(f"action {action.id} is {action.status}, not failed; nothing to retry")
+    job = session.scalar(select(Job).where(Job.key == f"action:{action.id}"))
+    if job is None:  # pragma: no cover - every action is written with its job
+        job = jobs.enqueue(
+            session, kind=JOB_KIND, key=f"action:{action.id}", payload={"action_id": action.id}
+        )
+    action.status = ActionStatus.PENDING
+    job.status = "pending"
+    job.next_attempt_at = utcnow()
+    job.max_attempts = job.attempts + jobs.RETRY_ATTEMPTS
+    job.locked_until = None
+    audit.record(
+        session,
+        actor=actor,
+        action="action.retry_requested",
+        object_type="action",
+        object_id=action.id,
+        data={"last_error": action.last_error},
+    )
+    return action

@@ -7,9 +7,10 @@ shortcuts and live countdowns. Everything shown is escaped by the templates.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,35 +19,39 @@ from ronda.accounts.models import Role, User
 from ronda.actions.models import Action
 from ronda.audit import service as audit
 from ronda.cases import service as cases
+from ronda.cases.queue import CATEGORIES, SOURCES, QueueFilter, list_cases
 from ronda.config import Settings
+from ronda.detection.evidence import SUFFIXES as EVIDENCE_TYPES
+from ronda.detection.evidence import store_for
 from ronda.detection.models import Case, Post, Signal
+from ronda.errors import NotFound
 from ronda.reports.models import Report
 from ronda.subjects.models import Subject
 from ronda.takedowns.models import Takedown, TakedownItem
 from ronda.web.deps import Principal, console_user, get_db, get_settings_dep, require
-from ronda.web.render import render
+from ronda.web.forms import form_str, territorial_scope
+from ronda.web.render import htmx_target, render, see_other
 
 router = APIRouter(include_in_schema=False)
 staff = require(Role.LEAD, Role.MODERATOR)
-FILTERS = ("category", "language", "status", "queue")
 
 
 @router.get("/review", response_class=HTMLResponse)
 def queue(
     request: Request, principal: Principal = Depends(staff), db: Session = Depends(get_db)
 ) -> Response:
-    params = {k: request.query_params.get(k, "") for k in FILTERS}
-    query = select(Case, Subject.canonical).join(Subject, Subject.id == Case.subject_id)
-    status = params["status"] or "new"
-    if status != "all":
-        query = query.where(Case.status == status)
-    for key in ("category", "language", "queue"):
-        if params[key]:
-            query = query.where(getattr(Case, key) == params[key])
-    rows = db.execute(query.order_by(Case.priority.desc(), Case.id.desc()).limit(200)).all()
-    return render(
-        request, "review_queue.html", {"rows": rows, "params": {**params, "status": status}}
-    )
+    """The queue; htmx's filter and refresh requests get the table alone."""
+    filters = QueueFilter.from_params(request.query_params)
+    context = {
+        "rows": list_cases(db, filters),
+        "params": filters,
+        "query": urlencode(filters.as_params()),
+        "categories": CATEGORIES,
+        "sources": SOURCES,
+    }
+    if htmx_target(request) == "queue-table":
+        return render(request, "_queue_table.html", context)
+    return render(request, "review_queue.html", context)
 
 
 @router.post("/review/next")
@@ -59,8 +64,8 @@ def take_next(
     case = cases.claim_next(db, settings=settings, user=console_user(db, principal))
     db.commit()
     if case is None:
-        return RedirectResponse("/review?empty=1", status_code=303)
-    return RedirectResponse(f"/review/cases/{case.id}", status_code=303)
+        return see_other(request, "/review?empty=1")
+    return see_other(request, f"/review/cases/{case.id}")
 
 
 def highlight(text: str, hits: list[dict[str, Any]]) -> Markup:
@@ -144,6 +149,16 @@ def case_page(
     reports = list(db.scalars(select(Report).where(Report.case_id == case.id)))
     acts = list(db.scalars(select(Action).where(Action.case_id == case.id)))
     holder = db.get(User, case.assignee_id) if case.assignee_id else None
+    store = store_for(settings.evidence_dir, settings.evidence_max_bytes)
+    media = [
+        {
+            "index": k,
+            "sha256": m.get("sha256"),
+            "pdq": m.get("pdq"),
+            "kept": bool(store and m.get("sha256") and store.path_for(str(m["sha256"]))),
+        }
+        for k, m in enumerate(post.media if post else [])
+    ]
     mine = bool(
         principal.user and case.assignee_id == principal.user.id and case.status == "in_review"
     )
@@ -162,6 +177,7 @@ def case_page(
             "actions": acts,
             "holder": holder,
             "mine": mine,
+            "media": media,
             "text": highlight(post.text, hits) if post else None,
             "ocr": highlight(post.ocr_text or "", []) if post and post.ocr_text else None,
             "ground": settings.grounds.get(case.category, ""),
@@ -174,9 +190,39 @@ def case_page(
     )
 
 
+@router.get("/review/cases/{case_id}/media/{index}")
+def case_media(
+    case_id: int,
+    index: int,
+    principal: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+    settings: Settings = Depends(get_settings_dep),
+) -> Response:
+    """A post's kept image, for staff only (never static, never cached, never a document)."""
+    case = cases.get(db, case_id)
+    post = db.get(Post, case.subject_id)
+    media = post.media if post else []
+    store = store_for(settings.evidence_dir, settings.evidence_max_bytes)
+    sha256 = str(media[index].get("sha256") or "") if 0 <= index < len(media) else ""
+    path = store.path_for(sha256) if store and sha256 else None
+    if path is None:
+        raise NotFound(f"case {case_id} has no kept image {index}")
+    return FileResponse(
+        path,
+        media_type=EVIDENCE_TYPES[path.suffix],
+        headers={
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Content-Disposition": f'inline; filename="case-{case_id}-{index}{path.suffix}"',
+        },
+    )
+
+
 @router.post("/review/cases/{case_id}/claim")
 def claim_case(
     case_id: int,
+    request: Request,
     principal: Principal = Depends(staff),
     db: Session = Depends(get_db),
     settings: Settings = Depends(get_settings_dep),
@@ -185,7 +231,7 @@ def claim_case(
         db, settings=settings, case=cases.get(db, case_id), user=console_user(db, principal)
     )
     db.commit()
-    return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
+    return see_other(request, f"/review/cases/{case_id}")
 
 
 @router.post("/review/cases/{case_id}/decide")
@@ -197,37 +243,32 @@ async def decide(
     settings: Settings = Depends(get_settings_dep),
 ) -> Response:
     form = await request.form(max_fields=20)
-
-    def field(name: str, limit: int) -> str:
-        value = form.get(name)
-        return str(value)[:limit] if isinstance(value, str) else ""
-
-    scope = [
-        c.strip().upper() for c in field("territorial_scope", 200).split(",") if c.strip()
-    ] or ["ID"]
     cases.decide(
         db,
         case=cases.get(db, case_id),
         user=console_user(db, principal),
-        decision=field("decision", 32),
-        ground=field("ground", 500),
-        statement_of_reasons=field("statement_of_reasons", 5000),
-        territorial_scope=scope,
+        decision=form_str(form, "decision", 32),
+        ground=form_str(form, "ground", 500),
+        statement_of_reasons=form_str(form, "statement_of_reasons", 5000),
+        territorial_scope=territorial_scope(form_str(form, "territorial_scope", 200)),
         settings=settings,
     )
     db.commit()
-    if field("then", 10) == "next":
-        return RedirectResponse("/review/next-form", status_code=303)
-    return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
+    if form_str(form, "then", 10) == "next":
+        return see_other(request, "/review/next-form")
+    return see_other(request, f"/review/cases/{case_id}")
 
 
 @router.post("/review/cases/{case_id}/approve")
 def approve(
-    case_id: int, principal: Principal = Depends(require(Role.LEAD)), db: Session = Depends(get_db)
+    case_id: int,
+    request: Request,
+    principal: Principal = Depends(require(Role.LEAD)),
+    db: Session = Depends(get_db),
 ) -> Response:
     cases.approve(db, case=cases.get(db, case_id), user=console_user(db, principal))
     db.commit()
-    return RedirectResponse(f"/review/cases/{case_id}", status_code=303)
+    return see_other(request, f"/review/cases/{case_id}")
 
 
 @router.get("/review/next-form", response_class=HTMLResponse)

@@ -164,8 +164,8 @@ def purge_cmd(
         result = purge(session, settings=settings, dry_run=dry_run)
     verb = "would erase" if dry_run else "erased"
     console.print(
-        f"{verb} {result.posts} post(s) and the evidence of {result.signals} signal(s) "
-        f"acted on before {result.cutoff:%Y-%m-%d}"
+        f"{verb} {result.posts} post(s), the evidence of {result.signals} signal(s) and "
+        f"{result.images} kept image(s), acted on before {result.cutoff:%Y-%m-%d}"
     )
 
 
@@ -210,6 +210,7 @@ def serve(
         os.environ.setdefault("RONDA_DATABASE_URL", "sqlite:///./ronda-demo.db")
         os.environ.setdefault("RONDA_COOKIE_SECURE", "false")
         os.environ.setdefault("RONDA_MAIL_DIR", "./ronda-demo-mail")
+        os.environ.setdefault("RONDA_EVIDENCE_DIR", "./ronda-demo-evidence")
         os.environ.setdefault("RONDA_BASE_URL", f"http://{host}:{port}")
         reset_settings()
     settings = get_settings()

@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ronda.audit import service as audit
 from ronda.db.base import utcnow
 from ronda.db.upsert import insert_ignore
+from ronda.errors import InvalidTransition, NotFound
 from ronda.jobs.models import Job, JobStatus
 from ronda.ops.metrics import JOBS_RUN
 
@@ -174,3 +176,34 @@ def failing(session: Session, *, limit: int = 100) -> list[Job]:
             .limit(limit)
         )
     )
+
+
+#: a dead job retried by hand gets this many more attempts
+RETRY_ATTEMPTS = 3
+
+
+def retry_now(session: Session, *, job_id: int, actor: str) -> Job:
+    """Make a failing job due at once (a dead one gets ``RETRY_ATTEMPTS`` more attempts).
+
+    For a lead who fixed the cause (the platform is back, the SMTP password is
+    right): the next worker round runs it instead of waiting out the backoff.
+    """
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    if job.status == JobStatus.DONE:
+        raise InvalidTransition(f"job {job_id} is done; there is nothing to retry")
+    was = job.status
+    if job.status == JobStatus.DEAD:
+        job.status = JobStatus.PENDING
+        job.max_attempts = job.attempts + RETRY_ATTEMPTS
+    job.next_attempt_at = utcnow()
+    audit.record(
+        session,
+        actor=actor,
+        action="job.retry_requested",
+        object_type="job",
+        object_id=job.id,
+        data={"kind": job.kind, "was": was, "attempts": job.attempts},
+    )
+    return job

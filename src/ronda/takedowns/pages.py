@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,7 +14,7 @@ from ronda.accounts import service as accounts
 from ronda.accounts.models import Authority, Role
 from ronda.audit import service as audit
 from ronda.config import Settings
-from ronda.errors import BadInput, NotFound, RondaError, TooLarge
+from ronda.errors import NotFound, RondaError, TooLarge
 from ronda.jobs import service as jobs
 from ronda.takedowns import service
 from ronda.takedowns.api import visible_order
@@ -23,18 +22,10 @@ from ronda.takedowns.models import Channel, RawInput, RawStatus, Takedown
 from ronda.takedowns.receive import Submission, process_raw, receive_submission
 from ronda.takedowns.watch import due_items
 from ronda.web.deps import Principal, console_user, get_db, get_settings_dep, require
+from ronda.web.forms import form_str, territorial_scope
 from ronda.web.render import render
 
 router = APIRouter(include_in_schema=False)
-
-
-def _form_str(form: Any, name: str, limit: int = 10_000) -> str:
-    value = form.get(name)
-    if value is None or isinstance(value, UploadFile):
-        return ""
-    if len(value) > limit:
-        raise BadInput(f"the field {name!r} is longer than {limit:,} characters")
-    return str(value)
 
 
 # --- portal (liaison officers) -------------------------------------------------------
@@ -75,10 +66,10 @@ async def portal_submit(
 ) -> Response:
     form = await request.form(max_files=5, max_fields=50)
     fields = {
-        "letter_number": _form_str(form, "letter_number", 200),
-        "legal_basis": _form_str(form, "legal_basis", 1000),
-        "text": _form_str(form, "text", 1_000_000),
-        "urgent": _form_str(form, "urgent", 5) == "1",
+        "letter_number": form_str(form, "letter_number", 200),
+        "legal_basis": form_str(form, "legal_basis", 1000),
+        "text": form_str(form, "text", 1_000_000),
+        "urgent": form_str(form, "urgent", 5) == "1",
     }
     files: list[tuple[str, str | None, bytes]] = []
     upload = form.get("file")
@@ -95,7 +86,7 @@ async def portal_submit(
             "portal_new.html",
             {
                 "form": fields,
-                "submission_id": _form_str(form, "submission_id", 64),
+                "submission_id": form_str(form, "submission_id", 64),
                 "error": "Isi tautan atau lampirkan berkas. / Give links or attach a file.",
             },
             status=422,
@@ -115,7 +106,7 @@ async def portal_submit(
                 urgent=True if fields["urgent"] else None,
                 files=files,
             ),
-            idempotency_key=_form_str(form, "submission_id", 64) or None,
+            idempotency_key=form_str(form, "submission_id", 64) or None,
             user_id=principal.user.id if principal.user else None,
             actor=principal.actor,
         )
@@ -125,7 +116,7 @@ async def portal_submit(
             "portal_new.html",
             {
                 "form": fields,
-                "submission_id": _form_str(form, "submission_id", 64),
+                "submission_id": form_str(form, "submission_id", 64),
                 "error": exc.message,
             },
             status=422,
@@ -240,15 +231,15 @@ async def desk_outcome(
 ) -> Response:
     form = await request.form()
     order = service.get_order(db, tracking)
-    canonical = _form_str(form, "canonical", 300)
+    canonical = form_str(form, "canonical", 300)
     item = next((i for i in order.items if i.canonical == canonical), None)
     if item is None:
         raise NotFound(f"{canonical} is not an item of {order.tracking_number}")
     service.set_outcome(
         db,
         item=item,
-        status=_form_str(form, "status", 32),
-        reason=_form_str(form, "reason", 2000) or None,
+        status=form_str(form, "status", 32),
+        reason=form_str(form, "reason", 2000) or None,
         actor=principal.actor,
     )
     db.commit()
@@ -269,9 +260,9 @@ async def desk_urgency(
         db,
         settings=settings,
         order=order,
-        urgent=_form_str(form, "urgent", 2) == "1",
+        urgent=form_str(form, "urgent", 2) == "1",
         actor=principal.actor,
-        reason=_form_str(form, "reason", 2000),
+        reason=form_str(form, "reason", 2000),
     )
     db.commit()
     return _back(order.tracking_number)
@@ -286,7 +277,7 @@ async def desk_assign(
 ) -> Response:
     form = await request.form()
     order = service.get_order(db, tracking)
-    authority = accounts.get_authority(db, _form_str(form, "authority", 64))
+    authority = accounts.get_authority(db, form_str(form, "authority", 64))
     service.assign_quarantined(db, order=order, authority=authority, actor=principal.actor)
     db.commit()
     return _back(order.tracking_number)
@@ -302,7 +293,7 @@ async def desk_reject(
     form = await request.form()
     order = service.get_order(db, tracking)
     service.reject_quarantined(
-        db, order=order, reason=_form_str(form, "reason", 2000), actor=principal.actor
+        db, order=order, reason=form_str(form, "reason", 2000), actor=principal.actor
     )
     db.commit()
     return _back(order.tracking_number)
@@ -332,17 +323,15 @@ async def desk_bulk(
     form = await request.form()
     order = service.get_order(db, tracking)
     user = console_user(db, principal)
-    scope = [
-        c.strip().upper() for c in _form_str(form, "territorial_scope", 200).split(",") if c.strip()
-    ]
+    scope = territorial_scope(form_str(form, "territorial_scope", 200))
     decide_order(
         db,
         order_id=order.id,
         user=user,
-        decision=_form_str(form, "decision", 32),
-        ground=_form_str(form, "ground", 500),
-        statement_of_reasons=_form_str(form, "statement_of_reasons", 5000),
-        territorial_scope=scope or ["ID"],
+        decision=form_str(form, "decision", 32),
+        ground=form_str(form, "ground", 500),
+        statement_of_reasons=form_str(form, "statement_of_reasons", 5000),
+        territorial_scope=scope,
     )
     db.commit()
     return _back(order.tracking_number)

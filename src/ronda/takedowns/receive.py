@@ -314,8 +314,9 @@ def _process_email(
                 session, authority_id=authority.id, letter_number=letter
             )
         if target is not None and target.authority_id == authority.id:
-            service.join_followup(
+            held = service.join_followup(
                 session,
+                settings=settings,
                 order=target,
                 draft=draft,
                 kind=hint.kind or "reply",
@@ -323,9 +324,9 @@ def _process_email(
                 actor=f"mail:{mail.from_address}",
             )
             service.remember_key(
-                session, key=key, order=target, body_sha256=raw.sha256, raw_input_id=raw.id
+                session, key=key, order=held, body_sha256=raw.sha256, raw_input_id=raw.id
             )
-            return Received(order=target, created=False, followup=True)
+            return Received(order=held, created=held is not target, followup=True)
 
     order = service.open_order(
         session,
@@ -501,10 +502,16 @@ def receive_submission(
                     session, authority_id=authority.id, letter_number=draft.letter_number
                 )
             if target is not None:
-                service.join_followup(
-                    session, order=target, draft=draft, kind="reminder", level=None, actor=actor
+                held = service.join_followup(
+                    session,
+                    settings=settings,
+                    order=target,
+                    draft=draft,
+                    kind="reminder",
+                    level=None,
+                    actor=actor,
                 )
-                result = Received(order=target, created=False, followup=True)
+                result = Received(order=held, created=held is not target, followup=True)
             else:
                 order = service.open_order(
                     session,

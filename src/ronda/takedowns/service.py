@@ -232,13 +232,49 @@ def add_unparsed(session: Session, *, order: Takedown, invalid: Sequence[Invalid
 def join_followup(
     session: Session,
     *,
+    settings: Settings,
     order: Takedown,
     draft: OrderDraft,
     kind: str,
     level: int | None,
     actor: str,
-) -> int:
-    """A reply, reminder or warning letter joins its order and raises it."""
+) -> Takedown:
+    """A reply, reminder or warning letter joins its order and raises it.
+
+    Returns the order that now holds the follow-up: ``order`` itself, or, when
+    its new subjects would take ``order`` over ``limits.max_items_per_order``,
+    a new order in quarantine (the same rule as ``open_order``: nothing is
+    added beyond the limit, the raw input stays stored, a lead decides).
+    """
+    limit = settings.limits.max_items_per_order
+    present = set(
+        session.scalars(select(TakedownItem.canonical).where(TakedownItem.takedown_id == order.id))
+    )
+    new = {ref.canonical for ref in draft.references} - present
+    if new and len(present) + len(new) > limit:
+        reason = (
+            f"a follow-up to {order.tracking_number} names {len(new):,} new subjects; with its "
+            f"{len(present):,} the order would pass the limit of {limit:,} per order "
+            "(raw input kept)"
+        )
+        held = open_order(
+            session,
+            settings=settings,
+            draft=draft,
+            authority=order.authority,
+            quarantine_reason=reason,
+            actor=actor,
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="takedown.followup_held",
+            object_type="takedown",
+            object_id=order.tracking_number,
+            at=draft.received_at,
+            data={"kind": kind, "new_items": len(new), "held_as": held.tracking_number},
+        )
+        return held
     # New subjects get the order's time span, counted from this receipt.
     item_deadline = max(order.deadline, draft.received_at + (order.deadline - order.received_at))
     added = add_items(session, order=order, references=draft.references, deadline=item_deadline)
@@ -266,7 +302,7 @@ def join_followup(
             "subject": draft.subject_line[:300],
         },
     )
-    return added
+    return order
 
 
 def get_order(session: Session, tracking_number: str) -> Takedown:

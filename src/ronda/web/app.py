@@ -125,6 +125,7 @@ def create_app(
             app.include_router(router)
     if role in {"all", "console"}:
         from ronda.accounts.pages import router as accounts_pages
+        from ronda.actions.pages import router as actions_pages
         from ronda.audit.pages import router as audit_pages
         from ronda.cases.pages import router as cases_pages
         from ronda.search.pages import router as search_router
@@ -140,6 +141,7 @@ def create_app(
             takedowns_pages,
             accounts_pages,
             stream_pages,
+            actions_pages,
         ):
             app.include_router(router)
         app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -7,6 +7,7 @@ pages get a readable page in the user's language.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -52,9 +53,13 @@ def install(app: FastAPI) -> None:
         status = status_for(exc)
         if _wants_json(request):
             return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=status)
+        from ronda.web.render import is_htmx, render_error
+
         if status == 401:
+            if is_htmx(request):  # the whole page goes to the login form, back here after
+                back = urlsplit(request.headers.get("hx-current-url", "")).path or "/review"
+                return Response(status_code=200, headers={"HX-Redirect": f"/login?next={back}"})
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        from ronda.web.render import render_error
 
         return render_error(request, status=status, message=exc.message)
 

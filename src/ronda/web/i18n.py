@@ -101,7 +101,6 @@ ID: dict[str, str] = {
     "Views": "Tayangan",
     "Post": "Unggahan",
     "Text in the image": "Teks dalam gambar",
-    "Image hidden: click to show": "Gambar disembunyikan: klik untuk melihat",
     "Recent posts of the channel": "Unggahan terbaru kanal",
     "Signals": "Sinyal",
     "Detector": "Detektor",
@@ -207,6 +206,32 @@ ID: dict[str, str] = {
     "Delivered more than once": "Dikirim lebih dari sekali",
     "The stream cannot be reached: is NATS running?": "Aliran tidak dapat dihubungi: apakah NATS berjalan?",
     "First bytes": "Bita pertama",
+    # live countdowns (ronda.web.render.time_left_text and review.js)
+    "{h} h {m} min left": "sisa {h} j {m} mnt",
+    "{m} min left": "sisa {m} mnt",
+    "overdue {h} h {m} min": "terlambat {h} j {m} mnt",
+    "overdue {m} min": "terlambat {m} mnt",
+    # queue filters
+    "Source": "Sumber",
+    "order": "permintaan",
+    "report": "laporan",
+    "detection": "deteksi",
+    "Cases shown": "Kasus ditampilkan",
+    "the first 200": "200 pertama",
+    # images kept as evidence
+    "Click to show or hide the image": "Klik untuk menampilkan atau menyembunyikan gambar",
+    "Image of the post": "Gambar unggahan",
+    "Show image": "Tampilkan gambar",
+    "Image not kept: only its hashes are known": "Gambar tidak disimpan: hanya hash-nya yang diketahui",
+    # outbox deliveries (leads)
+    "Deliveries": "Pengiriman",
+    "Actions on the platform": "Tindakan di platform",
+    "Other deliveries": "Pengiriman lain",
+    "Last error": "Galat terakhir",
+    "Retry now": "Coba lagi sekarang",
+    "refused": "ditolak",
+    "Sent again: the worker delivers it on its next round.": "Dikirim ulang: worker mengirimkannya pada putaran berikutnya.",
+    "Actions the platform refused wait for a lead; other deliveries retry by themselves with growing pauses until their last attempt.": "Tindakan yang ditolak platform menunggu ketua tim; pengiriman lain dicoba ulang sendiri dengan jeda yang makin panjang sampai percobaan terakhir.",
 }
 
 

@@ -38,6 +38,7 @@ from ronda.detection.detectors import (
     Registry,
     load_registry,
 )
+from ronda.detection.evidence import store_for
 from ronda.detection.hashing import FloodGuard
 from ronda.detection.models import PostSource
 from ronda.detection.pipeline import banks, store
@@ -64,10 +65,19 @@ class PipelineConfig:
     ocr: bool = True
     ocr_languages: str = "ind+eng"
     ocr_timeout: float = 30.0
+    evidence_dir: str = ""  # keep the images read here (ronda.detection.evidence); "": not kept
+    evidence_max_bytes: int = 5 * 1024 * 1024 * 1024
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> PipelineConfig:
-        return cls(**{"max_image_bytes": settings.limits.max_attachment_bytes, **overrides})
+        return cls(
+            **{
+                "max_image_bytes": settings.limits.max_attachment_bytes,
+                "evidence_dir": settings.evidence_dir,
+                "evidence_max_bytes": settings.evidence_max_bytes,
+                **overrides,
+            }
+        )
 
 
 @dataclass(slots=True)
@@ -172,6 +182,7 @@ class Pipeline:
         self._normalize = _normalizer()
         self._languages = _language_function()
         self._lock = threading.Lock()
+        self.evidence = store_for(self.config.evidence_dir, self.config.evidence_max_bytes)
 
     @property
     def versions(self) -> dict[str, str]:
@@ -255,7 +266,9 @@ class Pipeline:
                     allow_paths=allow_paths,
                     max_bytes=self.config.max_image_bytes,
                     max_pixels=self.config.max_image_pixels,
+                    evidence=self.evidence,
                 )
+                outcomes[i].warnings.extend(prepared.warnings)
                 if prepared.error is not None:
                     outcomes[i].error = prepared.error
                     continue

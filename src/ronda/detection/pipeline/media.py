@@ -4,7 +4,9 @@ Only ``ronda scan`` reads files (paths in a JSON lines file, relative to it);
 the content API refuses paths, since a request must not make the server read
 its own disk. A path that is missing, too large, or not an image makes the
 post a skipped line with that reason: what cannot be checked is not
-silently passed as clean.
+silently passed as clean. Each image read is also kept, cleaned, in the
+evidence store when one is configured (``ronda.detection.evidence``); an image
+the store cannot take is a warning, not an error: the post is still scanned.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ronda.detection.detectors import MediaRef
+from ronda.detection.evidence import EvidenceStore
 from ronda.detection.hashing import file_digests, pdq_from_image
 from ronda.detection.schemas import PostIn
 from ronda.errors import BadInput
@@ -40,6 +43,7 @@ class PreparedMedia:
     stored: list[dict[str, Any]] = field(default_factory=list)
     images: list[tuple[int, Path]] = field(default_factory=list)  # (media index, file) to OCR
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def prepare_media(
@@ -49,6 +53,7 @@ def prepare_media(
     allow_paths: bool,
     max_bytes: int,
     max_pixels: int,
+    evidence: EvidenceStore | None = None,
 ) -> PreparedMedia:
     """Hashes of every media entry; files named by ``path`` are read, checked and hashed."""
     out = PreparedMedia()
@@ -70,10 +75,17 @@ def prepare_media(
             if not path.is_absolute() and base_dir is not None:
                 path = base_dir / path
             try:
-                md5, sha256, pdq, quality = _read_image(path, max_bytes, max_pixels)
+                md5, sha256, pdq, quality, data = _read_image(path, max_bytes, max_pixels)
             except BadInput as exc:
                 out.error = f"media {k}: {exc.message}"
                 return out
+            if evidence is not None:
+                try:
+                    evidence.keep(sha256, data, max_pixels=max_pixels)
+                except BadInput as exc:
+                    out.warnings.append(f"media {k}: not kept as evidence: {exc.message}")
+                except OSError as exc:
+                    out.warnings.append(f"media {k}: not kept as evidence ({exc.strerror})")
             stored.update(md5=md5, sha256=sha256)
             if pdq:
                 stored.update(pdq=pdq, pdq_quality=quality)
@@ -86,8 +98,8 @@ def prepare_media(
 
 def _read_image(
     path: Path, max_bytes: int, max_pixels: int
-) -> tuple[str, str, str | None, int | None]:
-    """(md5, sha256, pdq or None, pdq quality) of an image file, or BadInput saying why not."""
+) -> tuple[str, str, str | None, int | None, bytes]:
+    """(md5, sha256, pdq or None, pdq quality, bytes) of an image file, or BadInput saying why not."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -109,10 +121,10 @@ def _read_image(
     try:
         pdq, quality = pdq_from_image(data)
     except RuntimeError:  # pdqhash not installed: no PDQ, the rest still works
-        return md5, sha256, None, None
+        return md5, sha256, None, None, data
     except BadInput:
         raise BadInput(f"{path} is not an image") from None
-    return md5, sha256, pdq, quality
+    return md5, sha256, pdq, quality, data
 
 
 def _check_image(path: Path, data: bytes, max_pixels: int) -> None:
