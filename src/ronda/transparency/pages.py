@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -18,16 +18,49 @@ from sqlalchemy.orm import Session
 
 from ronda.config import Settings
 from ronda.db.base import utcnow
+from ronda.errors import BadInput
+from ronda.transparency import stats
 from ronda.transparency.models import DailyActions
 from ronda.transparency.service import local_day
 from ronda.web.deps import get_db, get_settings_dep
 from ronda.web.render import render
 
 router = APIRouter()
-TABLES = ("daily", "category", "source", "kind")
+#: the longest period one request may ask for (two years and a day)
+MAX_DAYS = 731
+TABLES = (
+    "daily",
+    "monthly",
+    "category",
+    "source",
+    "kind",
+    "authorities",
+    "orders_daily",
+    "orders_monthly",
+    "appeals_daily",
+    "appeals_monthly",
+)
 
 
-def tables(db: Session, *, start: date, end: date) -> dict[str, list[dict[str, Any]]]:
+def tables(
+    db: Session, *, start: date, end: date, tz: str, now: datetime | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Every table of the page for [start, end] (local days in ``tz``)."""
+    out = action_tables(db, start=start, end=end)
+    monthly: dict[str, int] = {}
+    for row in out["daily"]:
+        monthly[row["day"][:7]] = monthly.get(row["day"][:7], 0) + row["actions"]
+    out["monthly"] = [{"month": m, "actions": n} for m, n in sorted(monthly.items())]
+    out["authorities"] = stats.orders_by_authority(
+        db, start=start, end=end, tz=tz, now=now or utcnow()
+    )
+    for by, suffix in (("day", "daily"), ("month", "monthly")):
+        out[f"orders_{suffix}"] = stats.orders_over_time(db, start=start, end=end, tz=tz, by=by)
+        out[f"appeals_{suffix}"] = stats.appeals_over_time(db, start=start, end=end, tz=tz, by=by)
+    return out
+
+
+def action_tables(db: Session, *, start: date, end: date) -> dict[str, list[dict[str, Any]]]:
     base = (DailyActions.day >= start, DailyActions.day <= end)
     daily = db.execute(
         select(DailyActions.day, func.sum(DailyActions.count))
@@ -67,9 +100,11 @@ def _period(request: Request, settings: Settings) -> tuple[date, date]:
             else end - timedelta(days=30)
         )
     except ValueError:
-        from ronda.errors import BadInput
-
         raise BadInput("since and until are dates: YYYY-MM-DD") from None
+    if start > end:
+        raise BadInput("since comes before until")
+    if (end - start).days > MAX_DAYS:
+        raise BadInput(f"at most {MAX_DAYS} days at a time")
     return start, end
 
 
@@ -78,7 +113,7 @@ def page(
     request: Request, db: Session = Depends(get_db), settings: Settings = Depends(get_settings_dep)
 ) -> Response:
     start, end = _period(request, settings)
-    data = tables(db, start=start, end=end)
+    data = tables(db, start=start, end=end, tz=settings.timezone)
     peak = max((r["actions"] for r in data["daily"]), default=0)
     return render(
         request,
@@ -89,6 +124,7 @@ def page(
             "end": end,
             "peak": peak,
             "total": sum(r["actions"] for r in data["daily"]),
+            "order_peak": max((r["items"] for r in data["authorities"]), default=0),
         },
     )
 
@@ -106,7 +142,7 @@ def download(
     if table not in TABLES or fmt not in ("json", "csv"):
         raise NotFound(f"no table {table}.{fmt}")
     start, end = _period(request, settings)
-    rows = tables(db, start=start, end=end)[table]
+    rows = tables(db, start=start, end=end, tz=settings.timezone)[table]
     if fmt == "json":
         return JSONResponse({"since": start.isoformat(), "until": end.isoformat(), "rows": rows})
     buf = io.StringIO()
