@@ -15,6 +15,7 @@ from ronda import __version__
 from ronda.cli import accounts as accounts_cli
 from ronda.cli import bank as bank_cli
 from ronda.cli import takedowns as takedowns_cli
+from ronda.cli import transparency as transparency_cli
 from ronda.cli._common import console, factory, friendly
 from ronda.cli.scan import scan
 from ronda.config import get_settings, reset_settings
@@ -37,6 +38,8 @@ app.add_typer(audit_app, name="audit")
 app.command("intake")(takedowns_cli.intake)
 app.add_typer(bank_cli.app, name="bank")
 app.command("scan")(scan)
+app.add_typer(transparency_cli.export_app, name="export")
+app.command("report")(transparency_cli.report_cmd)
 
 
 def _version(value: bool) -> None:
