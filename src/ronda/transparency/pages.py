@@ -80,7 +80,7 @@ def action_tables(db: Session, *, start: date, end: date) -> dict[str, list[dict
             select(column, func.sum(DailyActions.count))
             .where(*base)
             .group_by(column)
-            .order_by(func.sum(DailyActions.count).desc())
+            .order_by(func.sum(DailyActions.count).desc(), column)
         ).all()
         out[name] = [{name: str(k), "actions": int(n)} for k, n in rows]
     return out

@@ -194,21 +194,43 @@ def _actions(
     return [{"kind": k, "category": c, "actions": int(n)} for k, c, n in rows]
 
 
+def own_initiative(session: Session, *, start: date, end: date, tz: str) -> list[dict[str, Any]]:
+    """Actions carried out in the period that neither an order nor a user report
+    asked for (DSA Art. 15(1)(c)), by restriction type and category."""
+    lo, hi = stats.utc_bounds(start, end, tz)
+    reported = select(Report.id).where(Report.case_id == Action.case_id).exists()
+    rows = session.execute(
+        select(Action.kind, Action.category, func.count(Action.id))
+        .where(
+            Action.status == ActionStatus.SUCCEEDED.value,
+            Action.kind != ActionKind.RESTORE.value,
+            Action.source != "order",
+            Action.succeeded_at >= lo,
+            Action.succeeded_at < hi,
+            ~reported,
+        )
+        .group_by(Action.kind, Action.category)
+        .order_by(Action.kind, Action.category)
+    )
+    return [{"kind": k, "category": c or "other", "actions": int(n)} for k, c, n in rows]
+
+
 def _tco(session: Session, *, start: date, end: date, tz: str) -> dict[str, Any]:
     lo, hi = stats.utc_bounds(start, end, tz)
-    items: Counter[str] = Counter()
-    for categories, status, n in session.execute(
-        select(Takedown.categories, TakedownItem.status, func.count(TakedownItem.id))
-        .join(Takedown, Takedown.id == TakedownItem.takedown_id)
-        .where(
-            Takedown.received_at >= lo,
-            Takedown.received_at < hi,
-            Takedown.status.in_(stats.COUNTED_ORDERS),
+    tco_orders = [
+        order_id
+        for order_id, categories in session.execute(
+            select(Takedown.id, Takedown.categories).where(
+                Takedown.received_at >= lo,
+                Takedown.received_at < hi,
+                Takedown.status.in_(stats.COUNTED_ORDERS),
+            )
         )
-        .group_by(Takedown.id, Takedown.categories, TakedownItem.status)
-    ):
-        if set(categories or []) & set(TCO_CATEGORIES):
-            items[status] += int(n)
+        if set(categories or []) & set(TCO_CATEGORIES)
+    ]
+    items: Counter[str] = Counter()
+    for counts in stats._item_counts(session, tco_orders).values():
+        items.update(counts)
     own = sum(
         r["actions"]
         for r in _actions(session, start=start, end=end, sources=("order",), exclude=True)
@@ -264,9 +286,7 @@ def build(session: Session, *, period: str, tz: str, now: datetime) -> dict[str,
         "dsa_article_15": {
             "orders": orders,
             "notices": _notices(session, start=start, end=end, tz=tz),
-            "own_initiative": _actions(
-                session, start=start, end=end, sources=("order", "report"), exclude=True
-            ),
+            "own_initiative": own_initiative(session, start=start, end=end, tz=tz),
             "appeals": stats.appeal_summary(session, start=start, end=end, tz=tz),
         },
         "tco_article_7": _tco(session, start=start, end=end, tz=tz),
