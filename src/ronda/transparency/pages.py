@@ -51,12 +51,12 @@ def tables(
     for row in out["daily"]:
         monthly[row["day"][:7]] = monthly.get(row["day"][:7], 0) + row["actions"]
     out["monthly"] = [{"month": m, "actions": n} for m, n in sorted(monthly.items())]
-    out["authorities"] = stats.orders_by_authority(
-        db, start=start, end=end, tz=tz, now=now or utcnow()
-    )
+    orders = stats.OrderFigures(db, start=start, end=end, tz=tz, now=now or utcnow())
+    out["authorities"] = orders.by_authority()
+    appeals = stats.appeals_tables(db, start=start, end=end, tz=tz)
     for by, suffix in (("day", "daily"), ("month", "monthly")):
-        out[f"orders_{suffix}"] = stats.orders_over_time(db, start=start, end=end, tz=tz, by=by)
-        out[f"appeals_{suffix}"] = stats.appeals_over_time(db, start=start, end=end, tz=tz, by=by)
+        out[f"orders_{suffix}"] = orders.over_time(by)
+        out[f"appeals_{suffix}"] = appeals[by]
     return out
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ronda.accounts.models import Authority
@@ -126,92 +126,149 @@ class _Timing:
     due: int  # items with an outcome, or pending past their deadline
 
 
-def _timings(
-    session: Session, order_ids: list[int], received: dict[int, datetime], now: datetime
-) -> dict[int, _Timing]:
-    out: dict[int, _Timing] = {}
-    for chunk in _chunks(order_ids):
-        for order_id, status, outcome_at, deadline in session.execute(
-            select(
-                TakedownItem.takedown_id,
-                TakedownItem.status,
-                TakedownItem.outcome_at,
-                TakedownItem.deadline,
-            ).where(TakedownItem.takedown_id.in_(chunk))
+def _local_day(session: Session, column: Any, tz: str) -> Any | None:
+    """The local calendar day of a timestamp column, in SQL; None where the
+    database cannot convert time zones (SQLite: done in Python there)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone(tz, column))
+    return None
+
+
+@dataclass
+class _Cell:
+    orders: int = 0
+    status: Counter[str] = field(default_factory=Counter)
+
+
+class OrderFigures:
+    """Orders received in a period, counted once per request: per authority and
+    local day, with their items by status, and per authority the durations
+    behind the medians. On PostgreSQL the grouping by local day and the
+    medians happen in SQL, so the rows read stay few however many items there
+    are; on SQLite (small installations) per order, in Python."""
+
+    def __init__(self, session: Session, *, start: date, end: date, tz: str, now: datetime):
+        self.tz = tz
+        lo, hi = utc_bounds(start, end, tz)
+        where = (
+            Takedown.received_at >= lo,
+            Takedown.received_at < hi,
+            Takedown.status.in_(COUNTED_ORDERS),
+        )
+        self.cells: dict[tuple[str, date], _Cell] = defaultdict(_Cell)
+        day = _local_day(session, Takedown.received_at, tz)
+        key = day if day is not None else Takedown.received_at
+        for name, when, n in session.execute(
+            select(Authority.name, key, func.count(Takedown.id))
+            .join(Authority, Authority.id == Takedown.authority_id)
+            .where(*where)
+            .group_by(Authority.name, key)
         ):
-            timing = out.setdefault(order_id, _Timing([], 0, 0))
-            deadline = _aware(deadline)
-            if outcome_at is None:
-                if deadline < now:
-                    timing.due += 1
-                continue
-            outcome_at = _aware(outcome_at)
-            timing.due += 1
-            if outcome_at <= deadline:
-                timing.on_time += 1
-            if status == ItemStatus.ACTIONED:
-                timing.to_action.append((outcome_at - received[order_id]).total_seconds())
-    return out
+            self.cells[(name, self._day(when))].orders += int(n)
+        self.on_time: Counter[str] = Counter()
+        self.due: Counter[str] = Counter()
+        on_time = TakedownItem.outcome_at <= TakedownItem.deadline
+        due = TakedownItem.outcome_at.is_not(None) | (TakedownItem.deadline < now)
+        for name, when, status, n, ok, owed in session.execute(
+            select(
+                Authority.name,
+                key,
+                TakedownItem.status,
+                func.count(TakedownItem.id),
+                func.sum(case((on_time, 1), else_=0)),
+                func.sum(case((due, 1), else_=0)),
+            )
+            .join(Takedown, Takedown.id == TakedownItem.takedown_id)
+            .join(Authority, Authority.id == Takedown.authority_id)
+            .where(*where)
+            .group_by(Authority.name, key, TakedownItem.status)
+        ):
+            self.cells[(name, self._day(when))].status[status] += int(n)
+            self.on_time[name] += int(ok or 0)
+            self.due[name] += int(owed or 0)
+        self.medians: dict[str, float | None] = {}
+        joined = (
+            select(Authority.name)
+            .join(Takedown, Takedown.id == TakedownItem.takedown_id)
+            .join(Authority, Authority.id == Takedown.authority_id)
+            .where(*where)
+        )
+        actioned = joined.where(TakedownItem.status == ItemStatus.ACTIONED.value)
+        if session.get_bind().dialect.name == "postgresql":
+            seconds = func.extract("epoch", TakedownItem.outcome_at - Takedown.received_at)
+            for name, middle in session.execute(
+                actioned.add_columns(func.percentile_cont(0.5).within_group(seconds)).group_by(
+                    Authority.name
+                )
+            ):
+                self.medians[name] = None if middle is None else float(middle)
+        else:
+            spans: dict[str, list[float]] = defaultdict(list)
+            for name, outcome_at, received_at in session.execute(
+                actioned.add_columns(TakedownItem.outcome_at, Takedown.received_at)
+            ):
+                if outcome_at is not None:
+                    spans[name].append((_aware(outcome_at) - _aware(received_at)).total_seconds())
+            self.medians = {name: median(values) for name, values in spans.items()}
+
+    def _day(self, value: Any) -> date:
+        if isinstance(value, datetime):
+            return _aware(value).astimezone(ZoneInfo(self.tz)).date()
+        if isinstance(value, str):
+            return date.fromisoformat(value[:10])
+        assert isinstance(value, date)
+        return value
+
+    def by_authority(self) -> list[dict[str, Any]]:
+        groups: dict[str, _Cell] = defaultdict(_Cell)
+        for (name, _), cell in self.cells.items():
+            groups[name].orders += cell.orders
+            groups[name].status.update(cell.status)
+        rows = []
+        for name in sorted(groups):
+            status = groups[name].status
+            items = sum(status.values())
+            rows.append(
+                {
+                    "authority": name,
+                    "orders": groups[name].orders,
+                    "items": items,
+                    **{column: status[column] for column in ITEM_COLUMNS},
+                    "share_actioned_pct": share(status[ItemStatus.ACTIONED], items),
+                    "median_hours_to_action": hours(self.medians.get(name)),
+                    "within_deadline_pct": share(self.on_time[name], self.due[name]),
+                }
+            )
+        return rows
+
+    def over_time(self, by: str) -> list[dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for (_, day), cell in self.cells.items():
+            key = day.isoformat() if by == "day" else f"{day:%Y-%m}"
+            row = rows.setdefault(
+                key, {by: key, "orders": 0, "items": 0, **{c: 0 for c in ITEM_COLUMNS}}
+            )
+            row["orders"] += cell.orders
+            for column, n in cell.status.items():
+                row["items"] += n
+                if column in row:
+                    row[column] += n
+        return [rows[k] for k in sorted(rows)]
 
 
 def orders_by_authority(
     session: Session, *, start: date, end: date, tz: str, now: datetime
 ) -> list[dict[str, Any]]:
     """Per authority: orders received in the period and what became of their items."""
-    lo, hi = utc_bounds(start, end, tz)
-    orders = _orders(session, lo=lo, hi=hi)
-    ids = [o.id for o in orders]
-    counts = _item_counts(session, ids)
-    timings = _timings(session, ids, {o.id: o.received_at for o in orders}, now)
-    groups: dict[str, list[_Order]] = defaultdict(list)
-    for order in orders:
-        groups[order.authority].append(order)
-    rows = []
-    for name in sorted(groups):
-        status: Counter[str] = Counter()
-        to_action: list[float] = []
-        on_time = due = 0
-        for order in groups[name]:
-            status.update(counts.get(order.id, Counter()))
-            timing = timings.get(order.id)
-            if timing:
-                to_action += timing.to_action
-                on_time += timing.on_time
-                due += timing.due
-        items = sum(status.values())
-        rows.append(
-            {
-                "authority": name,
-                "orders": len(groups[name]),
-                "items": items,
-                **{column: status[column] for column in ITEM_COLUMNS},
-                "share_actioned_pct": share(status[ItemStatus.ACTIONED], items),
-                "median_hours_to_action": hours(median(to_action)),
-                "within_deadline_pct": share(on_time, due),
-            }
-        )
-    return rows
+    return OrderFigures(session, start=start, end=end, tz=tz, now=now).by_authority()
 
 
 def orders_over_time(
-    session: Session, *, start: date, end: date, tz: str, by: str
+    session: Session, *, start: date, end: date, tz: str, by: str, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Orders received and their items' outcomes, per local day or month of receipt."""
-    lo, hi = utc_bounds(start, end, tz)
-    orders = _orders(session, lo=lo, hi=hi)
-    counts = _item_counts(session, [o.id for o in orders])
-    rows: dict[str, dict[str, Any]] = {}
-    for order in orders:
-        key = bucket(order.received_at, tz, by)
-        row = rows.setdefault(
-            key, {by: key, "orders": 0, "items": 0, **{c: 0 for c in ITEM_COLUMNS}}
-        )
-        row["orders"] += 1
-        for column, n in counts.get(order.id, Counter()).items():
-            row["items"] += n
-            if column in row:
-                row[column] += n
-    return [rows[k] for k in sorted(rows)]
+    figures = OrderFigures(session, start=start, end=end, tz=tz, now=now or datetime.now(UTC))
+    return figures.over_time(by)
 
 
 def _reversal_times(session: Session, *, lo: datetime, hi: datetime) -> list[datetime]:
@@ -231,31 +288,52 @@ def _reversal_times(session: Session, *, lo: datetime, hi: datetime) -> list[dat
     ]
 
 
+def appeals_tables(
+    session: Session, *, start: date, end: date, tz: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Per local day and per month: appeals received with their outcome so far,
+    and the reversals that took effect. Grouped by day in SQL on PostgreSQL."""
+    lo, hi = utc_bounds(start, end, tz)
+    zone = ZoneInfo(tz)
+
+    def day_of(value: Any) -> date:
+        if isinstance(value, datetime):
+            return _aware(value).astimezone(zone).date()
+        return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+    per_day: dict[date, Counter[str]] = defaultdict(Counter)
+    received = _local_day(session, Appeal.received_at, tz)
+    key = received if received is not None else Appeal.received_at
+    for when, status, n in session.execute(
+        select(key, Appeal.status, func.count(Appeal.id))
+        .where(Appeal.received_at >= lo, Appeal.received_at < hi)
+        .group_by(key, Appeal.status)
+    ):
+        cell = per_day[day_of(when)]
+        cell["appeals"] += int(n)
+        if status in ("granted", "rejected", "pending"):
+            cell[status] += int(n)
+    for at in _reversal_times(session, lo=lo, hi=hi):
+        per_day[at.astimezone(zone).date()]["reversals"] += 1
+    out: dict[str, list[dict[str, Any]]] = {}
+    columns = ("appeals", "granted", "rejected", "pending", "reversals")
+    for by in ("day", "month"):
+        rows: dict[str, dict[str, Any]] = {}
+        for day, cell in per_day.items():
+            name = day.isoformat() if by == "day" else f"{day:%Y-%m}"
+            row = rows.setdefault(name, {by: name, **{c: 0 for c in columns}})
+            for column in columns:
+                row[column] += cell[column]
+        out[by] = [rows[k] for k in sorted(rows)]
+    return out
+
+
 def appeals_over_time(
     session: Session, *, start: date, end: date, tz: str, by: str
 ) -> list[dict[str, Any]]:
     """Appeals received per day or month with their outcome so far, and the
     reversals that took effect in each day or month."""
-    lo, hi = utc_bounds(start, end, tz)
-    rows: dict[str, dict[str, Any]] = {}
-
-    def row(key: str) -> dict[str, Any]:
-        return rows.setdefault(
-            key, {by: key, "appeals": 0, "granted": 0, "rejected": 0, "pending": 0, "reversals": 0}
-        )
-
-    for received_at, status in session.execute(
-        select(Appeal.received_at, Appeal.status).where(
-            Appeal.received_at >= lo, Appeal.received_at < hi
-        )
-    ):
-        r = row(bucket(_aware(received_at), tz, by))
-        r["appeals"] += 1
-        if status in ("granted", "rejected", "pending"):
-            r[status] += 1
-    for at in _reversal_times(session, lo=lo, hi=hi):
-        row(bucket(at, tz, by))["reversals"] += 1
-    return [rows[k] for k in sorted(rows)]
+    return appeals_tables(session, start=start, end=end, tz=tz)[by]
 
 
 def appeal_summary(session: Session, *, start: date, end: date, tz: str) -> dict[str, Any]:
