@@ -291,15 +291,17 @@ def statement_for(
     content_type = (
         ["CONTENT_TYPE_TEXT"] if kind in ("post", "private_post") else ["CONTENT_TYPE_OTHER"]
     )
-    content_date = (subject.created_at if subject else action.requested_at).date()
+    zone = ZoneInfo(tz)
+    seen = (subject.created_at if subject else action.requested_at).astimezone(zone).date()
+    applied = action.succeeded_at.astimezone(zone).date()
     statement: dict[str, Any] = {
         "decision_ground": "DECISION_GROUND_ILLEGAL_CONTENT"
         if legal
         else "DECISION_GROUND_INCOMPATIBLE_CONTENT",
         "content_type": content_type,
         "category": category,
-        "content_date": min(content_date, action.succeeded_at.date()).isoformat(),
-        "application_date": action.succeeded_at.astimezone(ZoneInfo(tz)).date().isoformat(),
+        "content_date": min(seen, applied).isoformat(),
+        "application_date": applied.isoformat(),
         "decision_facts": _cut(facts, 5000),
         "source_type": source_type,
         "automated_detection": "Yes" if automated_detection else "No",
