@@ -60,3 +60,11 @@ def test_public_page_and_downloads(factory, settings):
         }
         assert client.get("/transparency/nope.csv").status_code == 404
         assert client.get("/transparency", params={"since": "yesterday"}).status_code == 422
+        backwards = client.get(
+            "/transparency", params={"since": "2027-03-02", "until": "2027-03-01"}
+        )
+        assert backwards.status_code == 422 and "after until" in backwards.text
+        too_long = client.get(
+            "/transparency", params={"since": "2020-01-01", "until": "2027-03-01"}
+        )
+        assert too_long.status_code == 422 and "731 days" in too_long.text

@@ -15,6 +15,7 @@ from ronda.cli import accounts as accounts_cli
 from ronda.cli import bank as bank_cli
 from ronda.cli import stream as stream_cli
 from ronda.cli import takedowns as takedowns_cli
+from ronda.cli import transparency as transparency_cli
 from ronda.cli._common import console, factory, friendly
 from ronda.cli.scan import scan
 from ronda.config import get_settings, reset_settings
@@ -41,6 +42,8 @@ app.command("scan")(scan)
 app.command("publish")(stream_cli.publish)
 app.add_typer(stream_cli.app, name="stream")
 app.command("worker")(stream_cli.worker)
+app.add_typer(transparency_cli.export_app, name="export")
+app.command("report")(transparency_cli.report_cmd)
 
 
 def _version(value: bool) -> None:

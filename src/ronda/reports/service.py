@@ -164,7 +164,9 @@ def receive_appeal(session: Session, *, link: str, owner_id: str, statement: str
         )
     if case is None:
         raise NotFound(f"no decided action on {found.canonical} to appeal")
-    appeal = Appeal(case_id=case.id, owner_id=owner_id, statement=statement[:5000])
+    appeal = Appeal(
+        case_id=case.id, owner_id=owner_id, statement=statement[:5000], received_at=utcnow()
+    )
     session.add(appeal)
     session.flush()
     transition(

@@ -142,6 +142,8 @@ def open_order(
             "unparsed": len(draft.invalid),
             "urgent": urgent,
             "policy": policy.name,
+            "categories": order.categories,
+            "legal_basis": order.legal_basis,
             "deadline": order.deadline.isoformat(),
             "status": order.status,
             "quarantine_reason": quarantine_reason,

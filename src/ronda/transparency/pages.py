@@ -1,14 +1,15 @@
 """``/transparency``: the public page (no login), with JSON and CSV of every table.
 
-Everything here is a count from the daily aggregates; no personal data and no
-content appears on it.
+Every figure is a count: actions from the daily aggregates, orders, appeals and
+reversals from cheap grouped queries (``ronda.transparency.stats``). No personal
+data and no content appears on it; authorities appear by their public name.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -18,16 +19,61 @@ from sqlalchemy.orm import Session
 
 from ronda.config import Settings
 from ronda.db.base import utcnow
+from ronda.errors import BadInput
+from ronda.transparency import stats
 from ronda.transparency.models import DailyActions
 from ronda.transparency.service import local_day
 from ronda.web.deps import get_db, get_settings_dep
 from ronda.web.render import render
 
 router = APIRouter()
-TABLES = ("daily", "category", "source", "kind")
+#: the longest period one request may ask for (two years and a day)
+MAX_DAYS = 731
+TABLES = (
+    "daily",
+    "monthly",
+    "category",
+    "source",
+    "kind",
+    "authorities",
+    "orders_daily",
+    "orders_monthly",
+    "appeals_daily",
+    "appeals_monthly",
+)
 
 
-def tables(db: Session, *, start: date, end: date) -> dict[str, list[dict[str, Any]]]:
+def tables(
+    db: Session,
+    *,
+    start: date,
+    end: date,
+    tz: str,
+    now: datetime | None = None,
+    only: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """The tables of the page for [start, end] (local days in ``tz``); with
+    ``only``, just what that one table needs."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    if only is None or only in ("daily", "monthly", "category", "source", "kind"):
+        out.update(action_tables(db, start=start, end=end))
+        monthly: dict[str, int] = {}
+        for row in out["daily"]:
+            monthly[row["day"][:7]] = monthly.get(row["day"][:7], 0) + row["actions"]
+        out["monthly"] = [{"month": m, "actions": n} for m, n in sorted(monthly.items())]
+    if only is None or only in ("authorities", "orders_daily", "orders_monthly"):
+        orders = stats.OrderFigures(db, start=start, end=end, tz=tz, now=now or utcnow())
+        out["authorities"] = orders.by_authority()
+        out["orders_daily"] = orders.over_time("day")
+        out["orders_monthly"] = orders.over_time("month")
+    if only is None or only in ("appeals_daily", "appeals_monthly"):
+        appeals = stats.appeals_tables(db, start=start, end=end, tz=tz)
+        out["appeals_daily"] = appeals["day"]
+        out["appeals_monthly"] = appeals["month"]
+    return out
+
+
+def action_tables(db: Session, *, start: date, end: date) -> dict[str, list[dict[str, Any]]]:
     base = (DailyActions.day >= start, DailyActions.day <= end)
     daily = db.execute(
         select(DailyActions.day, func.sum(DailyActions.count))
@@ -47,7 +93,7 @@ def tables(db: Session, *, start: date, end: date) -> dict[str, list[dict[str, A
             select(column, func.sum(DailyActions.count))
             .where(*base)
             .group_by(column)
-            .order_by(func.sum(DailyActions.count).desc())
+            .order_by(func.sum(DailyActions.count).desc(), column)
         ).all()
         out[name] = [{name: str(k), "actions": int(n)} for k, n in rows]
     return out
@@ -67,9 +113,11 @@ def _period(request: Request, settings: Settings) -> tuple[date, date]:
             else end - timedelta(days=30)
         )
     except ValueError:
-        from ronda.errors import BadInput
-
         raise BadInput("since and until are dates: YYYY-MM-DD") from None
+    if start > end:
+        raise BadInput("since comes after until")
+    if (end - start).days > MAX_DAYS:
+        raise BadInput(f"at most {MAX_DAYS} days at a time")
     return start, end
 
 
@@ -78,7 +126,7 @@ def page(
     request: Request, db: Session = Depends(get_db), settings: Settings = Depends(get_settings_dep)
 ) -> Response:
     start, end = _period(request, settings)
-    data = tables(db, start=start, end=end)
+    data = tables(db, start=start, end=end, tz=settings.timezone)
     peak = max((r["actions"] for r in data["daily"]), default=0)
     return render(
         request,
@@ -89,6 +137,7 @@ def page(
             "end": end,
             "peak": peak,
             "total": sum(r["actions"] for r in data["daily"]),
+            "order_peak": max((r["items"] for r in data["authorities"]), default=0),
         },
     )
 
@@ -106,7 +155,7 @@ def download(
     if table not in TABLES or fmt not in ("json", "csv"):
         raise NotFound(f"no table {table}.{fmt}")
     start, end = _period(request, settings)
-    rows = tables(db, start=start, end=end)[table]
+    rows = tables(db, start=start, end=end, tz=settings.timezone, only=table)[table]
     if fmt == "json":
         return JSONResponse({"since": start.isoformat(), "until": end.isoformat(), "rows": rows})
     buf = io.StringIO()
