@@ -64,8 +64,36 @@ def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
         engine = create_engine_for(db_url)
         _engines[db_url] = engine
     fac = make_sessionmaker(engine)  # type: ignore[arg-type]
+    if _dirty(engine):
+        # A test that wrote through its own engine (a subprocess, a live server) left rows
+        # behind after its own cleanup ran: start from an empty database all the same.
+        _empty(engine)  # type: ignore[arg-type]
+        log = os.environ.get("RONDA_TEST_POLLUTION_LOG")
+        if log:
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(f"{os.environ.get('PYTEST_CURRENT_TEST')} after {_previous[0]}\n")
     yield fac
     _empty(engine)  # type: ignore[arg-type]
+
+
+_previous = [""]
+
+
+@pytest.fixture(autouse=True)
+def _remember_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    _previous[0] = request.node.nodeid
+
+
+def _dirty(engine: object) -> bool:
+    from sqlalchemy import Engine
+
+    assert isinstance(engine, Engine)
+    with engine.connect() as conn:
+        return any(
+            conn.execute(text(f'SELECT 1 FROM "{table}" LIMIT 1')).first() is not None
+            for table in ("cases", "takedowns", "audit_events")
+        )
 
 
 def _empty(engine: object) -> None:

@@ -68,6 +68,25 @@ class TextFormatter(logging.Formatter):
         return f"{line} [request {rid}]" if rid else line
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record.
+
+    A handler that kept the stream it was created with would write into a closed buffer
+    once a caller that swapped ``sys.stderr`` (a test runner, an embedding app) restores it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure_logging(fmt: str = "text", level: str = "info", *, role: str | None = None) -> None:
     """Send every logger (ours, uvicorn's, alembic's) to stderr in one format.
 
@@ -81,7 +100,7 @@ def configure_logging(fmt: str = "text", level: str = "info", *, role: str | Non
         raise ValueError(f"unknown log level {level!r}")
     if role:
         set_role(role)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.set_name("ronda")
     root = logging.getLogger()
