@@ -108,6 +108,19 @@ def main() -> None:
             r = client.get("/review")
             page_ms.append((time.perf_counter() - t) * 1000)
             assert r.status_code == 200 and "/review/cases/" in r.text
+        # htmx: the table alone (filters, periodic refresh), and the source filter
+        fragment_ms: list[float] = []
+        for _ in range(args.samples):
+            t = time.perf_counter()
+            r = client.get("/review", headers={"HX-Request": "true", "HX-Target": "queue-table"})
+            fragment_ms.append((time.perf_counter() - t) * 1000)
+            assert r.status_code == 200 and "<header" not in r.text
+        source_ms: list[float] = []
+        for _ in range(min(20, args.samples)):
+            t = time.perf_counter()
+            r = client.get("/review", params={"source": "detection"})
+            source_ms.append((time.perf_counter() - t) * 1000)
+            assert r.status_code == 200
         take_ms: list[float] = []
         from ronda.accounts.models import User
 
@@ -131,6 +144,8 @@ def main() -> None:
         print(f"{args.cases:,} cases in PostgreSQL, {args.samples} samples each")
         for label, values in (
             ("queue page GET /review", page_ms),
+            ("queue table, htmx fragment", fragment_ms),
+            ("queue page ?source=detection", source_ms),
             ("take next (service)", take_ms),
             ("take next POST /review/next", http_take),
         ):

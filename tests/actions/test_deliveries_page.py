@@ -55,7 +55,9 @@ def test_a_refused_action_is_listed_and_sent_again(client, factory, settings, pl
     assert run_jobs(factory) == (1, 0)
     with factory() as s:
         assert actions.get(s, action_id).status == ActionStatus.SUCCEEDED
-        events = [e.action for e in audit.history(s, object_type="action", object_id=action_id)]
+        events = [
+            e.action for e in audit.history(s, object_type="action", object_id=str(action_id))
+        ]
     assert "action.retry_requested" in events and events[-1] == "action.succeeded"
     assert "Nothing here." in client.get("/review/deliveries").text
     # the platform got the same idempotency key both times

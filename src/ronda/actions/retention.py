@@ -115,16 +115,12 @@ def _remove_images(session: Session, settings: Settings, hashes: set[str]) -> in
     if store is None or not hashes:
         return 0
     session.flush()
-    removed = 0
-    for sha256 in sorted(hashes):
-        still_shown = session.scalar(
-            select(Post.subject_id)
-            .where(Post.text != PURGED, cast(Post.media, Text).like(f'%"{sha256}"%'))
-            .limit(1)
-        )
-        if still_shown is None and store.remove(sha256):
-            removed += 1
-    return removed
+    # one pass over the posts that still show media (not one query per image)
+    still_shown: set[str] = set()
+    remaining = select(Post.media).where(Post.text != PURGED, cast(Post.media, Text) != "[]")
+    for media in session.scalars(remaining.execution_options(yield_per=1000)):
+        still_shown.update(m["sha256"] for m in media or [] if m.get("sha256") in hashes)
+    return sum(store.remove(sha256) for sha256 in sorted(hashes - still_shown))
 
 
 def queue_daily(session: Session, *, now: datetime | None = None) -> None:

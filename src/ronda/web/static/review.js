@@ -25,7 +25,7 @@
   }
   document.addEventListener("click", function (event) {
     var fig = event.target.closest && event.target.closest("[data-reveal]");
-    if (!fig) { return; }
+    if (!fig || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
     event.preventDefault(); // the "show image" link is for pages without this script
     toggle(fig);
   });
