@@ -3,8 +3,9 @@
 Orders are few next to actions, so these are cheap indexed queries: orders by
 ``takedowns.received_at``, their items by ``takedown_items.takedown_id``,
 appeals by their table (small), reversals by ``actions.reverses_id`` (only
-restore actions carry one). Counts are grouped in SQL; only the durations that
-feed a median are read row by row.
+restore actions carry one). Counts are grouped in SQL, by local day on
+PostgreSQL; medians are ``percentile_cont`` there and computed in Python on
+SQLite.
 
 How Ronda's statuses map to the published columns is written down in
 docs/transparency.md. Nothing here returns a person, a link or a text: the
@@ -117,13 +118,6 @@ def _item_counts(session: Session, order_ids: list[int]) -> dict[int, Counter[st
         ):
             out[order_id][status] += int(n)
     return out
-
-
-@dataclass
-class _Timing:
-    to_action: list[float]  # seconds from the order's receipt to each actioned item
-    on_time: int  # items given their outcome by their deadline
-    due: int  # items with an outcome, or pending past their deadline
 
 
 def _local_day(session: Session, column: Any, tz: str) -> Any | None:
