@@ -118,6 +118,7 @@ def worker_main(
     pipeline = Pipeline(PipelineConfig.from_settings(settings, ocr=False))
     ready.set()
     go.wait()
+    cpu_start = time.process_time()
     backlog_lags = array("d")
     paced_lags = array("d")
     commits: list[float] = []
@@ -131,10 +132,18 @@ def worker_main(
 
     local_stop = threading.Event()
     threading.Thread(target=lambda: (stop.wait(), local_stop.set()), daemon=True).start()
+    drained_cpu: list[float] = []
+
+    def at_drain() -> None:  # CPU seconds used on the backlog, read when pacing starts
+        paced_from.wait()
+        drained_cpu.append(time.process_time() - cpu_start)
+
+    threading.Thread(target=at_drain, daemon=True).start()
     run_ingest(settings, factory, local_stop, pipeline=pipeline, on_batch=on_batch)
     Path(out_path).write_text(
         json.dumps(
             {
+                "backlog_cpu_seconds": drained_cpu[0] if drained_cpu else None,
                 "scanned": scanned[0],
                 "commits": commits,
                 "backlog_lags": list(backlog_lags),
@@ -266,7 +275,11 @@ def run_phase(args: argparse.Namespace, workers: int, phase: int) -> dict[str, A
         drained = time.time()
         drain_load = load()
         rate = args.posts / (drained - released)
-        print(f"drained {args.posts:,} posts in {drained - released:.1f} s: {rate:,.0f} posts/s")
+        print(
+            f"drained {args.posts:,} posts in {drained - released:.1f} s: {rate:,.0f} posts/s; "
+            f"{drain_load}",
+            flush=True,
+        )
         paced_rate = rate * args.paced_share
         paced_from.set()
         time.sleep(0.5)
@@ -285,6 +298,7 @@ def run_phase(args: argparse.Namespace, workers: int, phase: int) -> dict[str, A
         backlog = [x for r in results for x in r["backlog_lags"]]
         paced = [x for r in results for x in r["paced_lags"]]
         scanned = sum(r["scanned"] for r in results)
+        cpu = sum(r["backlog_cpu_seconds"] or 0.0 for r in results)
         out = {
             "workers": workers,
             "posts": args.posts,
@@ -300,6 +314,8 @@ def run_phase(args: argparse.Namespace, workers: int, phase: int) -> dict[str, A
             "backlog_lag_p99": percentile(backlog, 0.99),
             "scanned": scanned,
             "paced_load": paced_load,
+            "worker_cpu_seconds": cpu,
+            "posts_per_worker_cpu_second": args.posts / cpu if cpu else None,
         }
         print(
             f"paced {sent:,} posts at {paced_rate:,.0f}/s: lag p50 {out['paced_lag_p50']:.2f} s, "
@@ -314,7 +330,11 @@ def run_phase(args: argparse.Namespace, workers: int, phase: int) -> dict[str, A
             posts = conn.execute(text("SELECT count(*) FROM posts")).scalar()
         out["db_bytes"] = size
         out["db_posts"] = posts
-        print(f"database: {posts:,} posts, {size / 2**20:,.0f} MiB", flush=True)
+        print(
+            f"database: {posts:,} posts, {size / 2**20:,.0f} MiB; worker CPU on the backlog "
+            f"{cpu:,.0f} s ({args.posts / cpu if cpu else float('nan'):,.0f} posts per CPU second)",
+            flush=True,
+        )
         return out
     finally:
         for p in procs:

@@ -83,7 +83,7 @@ def publish(
                 on_line=lambda size: progress.advance(task, size),
             )
         except (OSError, TimeoutError) as exc:
-            fail(f"cannot reach NATS at {settings.stream.url}: {exc or type(exc).__name__}")
+            fail(f"cannot reach NATS at {settings.stream.url}: {str(exc) or 'no answer'}")
             return
     elapsed = time.perf_counter() - started
     if as_json:
@@ -231,7 +231,10 @@ def worker(
         if "ingest" in roles and ALL not in roles:
             from ronda.stream.consumer import run_ingest
 
-            run_ingest(settings, w.factory, threading.Event(), once=True)
+            try:
+                run_ingest(settings, w.factory, threading.Event(), once=True)
+            except (OSError, TimeoutError) as exc:
+                fail(f"cannot reach NATS at {settings.stream.url}: {str(exc) or 'no answer'}")
         return
     import signal
 

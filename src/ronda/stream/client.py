@@ -79,7 +79,7 @@ async def connect(settings: Settings, *, keep_trying: bool = False) -> Client:
     async def _quiet(exc: Exception) -> None:
         log.debug("NATS: %s", exc)
 
-    return await nats.connect(
+    connecting = nats.connect(
         servers=servers,
         connect_timeout=settings.stream.connect_timeout,
         allow_reconnect=keep_trying,
@@ -88,6 +88,11 @@ async def connect(settings: Settings, *, keep_trying: bool = False) -> Client:
         error_cb=_quiet,
         name="ronda",
     )
+    if not keep_trying:
+        return await connecting
+    # reconnecting forever also means the first connection is tried forever: bound that
+    wait = settings.stream.connect_timeout * (len(servers) + 1) + 1.0
+    return await asyncio.wait_for(connecting, timeout=wait)
 
 
 def _subjects(settings: Settings) -> list[str]:
