@@ -61,3 +61,27 @@ def test_all_waits_for_the_stream_and_then_consumes(factory, settings, nats_serv
         w.stop.set()
         thread.join(30)
     assert not thread.is_alive()
+
+
+def test_commands_say_clearly_when_nats_is_down(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.stream.conftest import jsonl
+
+    path = tmp_path / "posts.jsonl"
+    path.write_bytes(jsonl(make_posts(3)))
+    env = {
+        **os.environ,
+        "RONDA_DATABASE_URL": f"sqlite:///{tmp_path}/r.db",
+        "RONDA_STREAM__URL": f"nats://127.0.0.1:{free_port()}",
+        "RONDA_STREAM__CONNECT_TIMEOUT": "0.5",
+    }
+    for args in (["publish", str(path)], ["worker", "--role", "ingest", "--once"]):
+        run = subprocess.run(
+            [sys.executable, "-m", "ronda", *args], env=env, capture_output=True, timeout=120
+        )
+        assert run.returncode == 1, run.stderr.decode()[-2000:]
+        assert b"error: cannot reach NATS at nats://127.0.0.1:" in run.stderr
+        assert b"Traceback" not in run.stderr

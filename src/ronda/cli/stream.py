@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, BinaryIO
 
 import typer
+from nats.errors import Error as NatsError
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -82,7 +83,7 @@ def publish(
                 read_posts(stream),
                 on_line=lambda size: progress.advance(task, size),
             )
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, NatsError) as exc:
             fail(f"cannot reach NATS at {settings.stream.url}: {str(exc) or 'no answer'}")
             return
     elapsed = time.perf_counter() - started
@@ -233,7 +234,7 @@ def worker(
 
             try:
                 run_ingest(settings, w.factory, threading.Event(), once=True)
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, NatsError) as exc:
                 fail(f"cannot reach NATS at {settings.stream.url}: {str(exc) or 'no answer'}")
         return
     import signal

@@ -83,15 +83,13 @@ async def connect(settings: Settings, *, keep_trying: bool = False) -> Client:
         servers=servers,
         connect_timeout=settings.stream.connect_timeout,
         allow_reconnect=keep_trying,
-        max_reconnect_attempts=-1 if keep_trying else 0,
+        max_reconnect_attempts=-1 if keep_trying else 1,  # (0 would mean "forever")
         reconnect_time_wait=0.5,
         error_cb=_quiet,
         name="ronda",
     )
-    if not keep_trying:
-        return await connecting
-    # reconnecting forever also means the first connection is tried forever: bound that
-    wait = settings.stream.connect_timeout * (len(servers) + 1) + 1.0
+    # the client tries the first connection as often as it would reconnect: bound it
+    wait = settings.stream.connect_timeout * (2 * len(servers) + 1) + 1.0
     return await asyncio.wait_for(connecting, timeout=wait)
 
 
