@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
+from nats.errors import Error as NatsError
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -86,8 +87,8 @@ def publish(
                 read_posts(stream),
                 on_line=lambda size: progress.advance(task, size),
             )
-        except (OSError, TimeoutError) as exc:
-            fail(f"cannot reach NATS at {settings.stream.url}: {exc or type(exc).__name__}")
+        except (OSError, TimeoutError, NatsError) as exc:
+            fail(f"cannot reach NATS at {settings.stream.url}: {str(exc) or 'no answer'}")
             return
     elapsed = time.perf_counter() - started
     if as_json:
@@ -242,7 +243,10 @@ def worker(
         if "ingest" in roles and ALL not in roles:
             from ronda.stream.consumer import run_ingest
 
-            run_ingest(settings, w.factory, threading.Event(), once=True)
+            try:
+                run_ingest(settings, w.factory, threading.Event(), once=True)
+            except (OSError, TimeoutError, NatsError) as exc:
+                fail(f"cannot reach NATS at {settings.stream.url}: {str(exc) or 'no answer'}")
         return
     import signal
 

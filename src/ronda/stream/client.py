@@ -79,7 +79,7 @@ async def connect(settings: Settings, *, keep_trying: bool = False) -> Client:
     async def _quiet(exc: Exception) -> None:
         log.debug("NATS: %s", exc)
 
-    return await nats.connect(
+    connecting = nats.connect(
         servers=servers,
         connect_timeout=settings.stream.connect_timeout,
         allow_reconnect=keep_trying,
@@ -90,6 +90,9 @@ async def connect(settings: Settings, *, keep_trying: bool = False) -> Client:
         error_cb=_quiet,
         name="ronda",
     )
+    # the client tries the first connection as often as it would reconnect: bound it
+    wait = settings.stream.connect_timeout * (2 * len(servers) + 1) + 1.0
+    return await asyncio.wait_for(connecting, timeout=wait)
 
 
 def _subjects(settings: Settings) -> list[str]:

@@ -195,8 +195,15 @@ class _IngestLoop:
                 log.warning("ingest: fetch failed (%s); retrying", exc)
                 await self._sleep(1.0)
                 continue
-            if msgs:
+            if not msgs:
+                continue
+            try:
                 await self._batch(js, msgs)
+            except Exception as exc:
+                # NATS lost mid-batch: what was not acknowledged is delivered again,
+                # and scanning it again changes nothing
+                log.warning("ingest: batch interrupted (%s); its posts come back", _short(exc))
+                await self._sleep(1.0)
         return True
 
     # ------------------------------------------------------------------
