@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -65,8 +66,18 @@ T = TypeVar("T")
 
 
 def run(fn: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine from synchronous code (the CLI, the console's worker threads)."""
-    return asyncio.run(fn())  # type: ignore[arg-type]
+    """Run a coroutine from synchronous code (the CLI, the console's worker threads).
+
+    When this thread already has a running event loop (an async caller, or a library such
+    as Playwright's sync API that keeps one in the main thread), the coroutine gets a loop
+    of its own in a short-lived thread instead of failing.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(fn())  # type: ignore[arg-type]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ronda-nats") as pool:
+        return pool.submit(lambda: asyncio.run(fn())).result()  # type: ignore[arg-type]
 
 
 async def connect(settings: Settings, *, keep_trying: bool = False) -> Client:

@@ -43,7 +43,7 @@ from ronda.detection.pipeline.core import Pipeline, PipelineConfig
 from ronda.detection.pipeline.reader import MAX_LINE_BYTES, parse_post
 from ronda.detection.schemas import PostIn
 from ronda.stream import COUNTERS
-from ronda.stream.client import connect, dead_letter_headers, ensure_dead_letter_stream
+from ronda.stream.client import connect, dead_letter_headers, ensure_dead_letter_stream, run
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def run_ingest(
     seconds; ``ronda worker`` with the role ``all`` waits).
     """
     loop = _IngestLoop(settings, factory, stop, pipeline, create, once, on_batch)
-    asyncio.run(loop.run())
+    run(loop.run)
 
 
 class _IngestLoop:
