@@ -236,7 +236,7 @@ class _IngestLoop:
             errors = await self._commit(posts)
         except Exception as exc:
             if is_transient(exc):
-                log.warning("ingest: database unavailable (%s); the batch waits", _short(exc))
+                log.warning("ingest: database error, retried later (%s)", _short(exc))
                 await self._nak([m for m, _ in posts], RETRY_DELAY)
                 await self._sleep(RETRY_DELAY)
                 self._report(len(msgs), 0, dead, len(posts), [])

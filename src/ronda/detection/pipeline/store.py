@@ -367,10 +367,12 @@ def _update_channel_risk(
         session,
         _RISK,
         _RISK_COLUMNS,
-        [(cid, 0.0, 0, 0, 0.0, 0.0, 0, now) for cid in changed if cid not in current],
+        [(cid, 0.0, 0, 0, 0.0, 0.0, 0, now) for cid in sorted(changed) if cid not in current],
     )
     rows = []
-    for cid, (dn, df, dw, dh, subs) in changed.items():
+    # in channel order: two workers updating the same channels lock them in the same order
+    # (PostgreSQL otherwise finds deadlocks between concurrent batches)
+    for cid, (dn, df, dw, dh, subs) in sorted(changed.items()):
         hs, ws, old_subs = current.get(cid, (0.0, 0.0, 0))
         subscribers = max(int(old_subs), int(subs))
         rows.append(
