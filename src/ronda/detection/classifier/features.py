@@ -227,14 +227,16 @@ def score_batch(
     return scores
 
 
-def idf_from_counts(doc_freq: IntArray, n_docs: int) -> FloatArray:
-    """Smoothed inverse document frequency per bucket: ``ln((1+n)/(1+df)) + 1``.
+def idf_from_counts(doc_freq: IntArray, n_docs: int, power: float = 1.0) -> FloatArray:
+    """Smoothed inverse document frequency per bucket: ``(ln((1+n)/(1+df)) + 1) ** power``.
 
     A bucket no training text used gets the largest value, so n-grams never seen in training
     dilute a text's vector (its score moves towards the bias) instead of being ignored.
+    ``power`` < 1 softens the weighting (rare n-grams, mostly whole words, weigh less against
+    the character n-grams that survive obfuscation).
     """
     df = np.asarray(doc_freq, dtype=np.float64)
-    return (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
+    return ((np.log((1.0 + n_docs) / (1.0 + df)) + 1.0) ** power).astype(np.float32)
 
 
 def sparse_rows(
