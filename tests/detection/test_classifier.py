@@ -22,11 +22,16 @@ def clf() -> Classifier:
 
 def test_model_files_load_without_pickle() -> None:
     model_dir = default_model_dir()
+    meta = json.loads((model_dir / "classifier.json").read_text(encoding="utf-8"))
+    idf_weighted = meta["features"].get("weighting", "count") == "idf"
     with np.load(model_dir / "classifier.npz", allow_pickle=False) as data:
-        assert set(data.files) == {"weights", "bias"}
+        assert set(data.files) == {"weights", "bias"} | ({"idf"} if idf_weighted else set())
         assert data["weights"].dtype == np.float16
         assert data["weights"].shape[1] == len(CATEGORIES)
-    meta = json.loads((model_dir / "classifier.json").read_text(encoding="utf-8"))
+        if idf_weighted:
+            idf = data["idf"]
+            assert idf.dtype == np.float32 and idf.shape == (data["weights"].shape[0],)
+            assert np.all(np.isfinite(idf)) and idf.min() >= 1.0
     assert meta["categories"] == list(CATEGORIES)
     for op in ("review", "auto"):
         for cat in CATEGORIES:

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from ronda.cli.classify import classify
 from ronda.cli.model import app as model_app
-from ronda.detection.classifier import CATEGORIES
+from ronda.detection.classifier import CATEGORIES, load_default_model
 from ronda.detection.langid import LANGUAGES
 
 runner = CliRunner()
@@ -92,6 +92,15 @@ def test_eval_reports_per_category_metrics(tmp_path: Path) -> None:
     gambling = report["categories"]["gambling"]
     assert gambling["support"] == 2 and gambling["recall"] == 1.0
     assert set(report["categories"]) == set(CATEGORIES)
+    assert report["threshold"] == "review" and report["model"] == load_default_model().version
+    for m in report["categories"].values():
+        assert set(m) >= {"precision", "recall", "f1", "macro_f1", "support", "threshold"}
+        assert 0.0 <= m["macro_f1"] <= 1.0
+        assert m["tp"] + m["fn"] == m["support"] and m["n"] == 5
+        # macro-F1 = mean of the positive-class F1 and the negative-class F1
+        tn = m["n"] - m["tp"] - m["fp"] - m["fn"]
+        neg_f1 = 2 * tn / (2 * tn + m["fp"] + m["fn"]) if tn else 0.0
+        assert abs(m["macro_f1"] - (m["f1"] + neg_f1) / 2) < 1e-3
     # the unmapped value 9 makes its row a negative everywhere: scam has no support
     assert report["categories"]["scam"]["support"] == 0
     assert report["categories"]["scam"]["fp"] == 1

@@ -16,6 +16,7 @@ from ronda.detection.classifier.evaluate import (
 from ronda.detection.classifier.features import (
     FeatureSpec,
     hashed_features,
+    idf_from_counts,
     score_batch,
     sparse_rows,
 )
@@ -96,3 +97,49 @@ def test_metrics_and_mapping() -> None:
     assert parse_mapping(["1=gambling", "0=none"], ["gambling"]) == {"1": "gambling", "0": None}
     with pytest.raises(ValueError):
         parse_mapping(["1=casino"], ["gambling"])
+
+
+IDF_SPEC = FeatureSpec(bits=16, weighting="idf")
+
+
+def test_idf_rows_are_unit_length_without_repeats_and_weigh_rare_ngrams_more() -> None:
+    texts = ["slot gacor", "berita cuaca"]
+    rows, cols, _ = sparse_rows(texts, SPEC)
+    df = np.bincount(
+        np.unique(rows * SPEC.n_buckets + cols) % SPEC.n_buckets, minlength=SPEC.n_buckets
+    )
+    idf = idf_from_counts(df, len(texts))
+    assert idf[df == 0].min() > idf[df == 2].max() > 0
+    r, c, v = sparse_rows(texts, IDF_SPEC, idf)
+    assert np.array_equal(r, rows) and np.array_equal(c, cols)
+    for i in range(2):
+        occ = idf[c[r == i]]
+        assert np.allclose(v[r == i], occ / np.sqrt(np.sum(occ**2)), atol=1e-6)
+    with pytest.raises(ValueError):
+        sparse_rows(texts, IDF_SPEC)
+
+
+def test_idf_score_batch_equals_sparse_product_with_folded_norm_column() -> None:
+    rng = np.random.default_rng(1)
+    idf = rng.uniform(1.0, 9.0, IDF_SPEC.n_buckets).astype(np.float32)
+    weights = rng.standard_normal((IDF_SPEC.n_buckets, 3)).astype(np.float32)
+    bias = np.array([0.3, 0.0, -1.0], dtype=np.float32)
+    texts = ["main slot gacor gacor", "", "berita hari ini tentang cuaca", "x"]
+    rows, cols, vals = sparse_rows(texts, IDF_SPEC, idf)
+    dense = np.zeros((len(texts), IDF_SPEC.n_buckets), dtype=np.float64)
+    np.add.at(dense, (rows, cols), vals)
+    expected = dense @ weights + bias
+    folded = np.zeros((IDF_SPEC.n_buckets, 4), dtype=np.float32)
+    folded[:, :3] = weights * idf[:, None]
+    folded[:, 3] = idf * idf
+    got = score_batch(texts, IDF_SPEC, folded, np.r_[bias, 0.0].astype(np.float32), 3)
+    assert np.allclose(got[:, :3], expected, atol=1e-4)
+
+
+def test_spec_rejects_unknown_weighting_and_reads_old_json() -> None:
+    with pytest.raises(ValueError):
+        FeatureSpec(weighting="bm25")
+    old = SPEC.to_json()
+    del old["weighting"]
+    assert FeatureSpec.from_json(old).weighting == "count"
+    assert FeatureSpec.from_json(IDF_SPEC.to_json()) == IDF_SPEC

@@ -42,6 +42,9 @@ def train(
     ] = None,
     folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds.")] = 5,
     bits: Annotated[int, typer.Option(min=16, max=24, help="log2 of hashed buckets.")] = 20,
+    weighting: Annotated[
+        str, typer.Option(help="Feature weighting: idf (default) or count.")
+    ] = "idf",
     release: Annotated[
         str, typer.Option(help="Dated release part of the version, e.g. 2026.11.1.")
     ] = "",
@@ -60,7 +63,11 @@ def train(
     if install and out is not None:
         _fail("use either --install or --out, not both")
     target = default_model_dir() if install else (out or Path("var/model"))
-    cfg = TrainConfig(spec=FeatureSpec(bits=bits), folds=folds, release=release)
+    if weighting not in ("idf", "count"):
+        _fail(f"unknown weighting {weighting!r}; use idf or count")
+    cfg = TrainConfig(
+        spec=FeatureSpec(bits=bits, weighting=weighting), folds=folds, release=release
+    )
     steps = {
         "features": 1,
         **{f"fold {i + 1}": len(CATEGORIES) for i in range(folds)},

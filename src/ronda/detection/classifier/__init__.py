@@ -9,7 +9,7 @@ Public API (numpy only at run time)::
     clf.predict_proba(texts)             # np.ndarray (n, k) float32, raw texts in
     clf.labels(texts, op="review")       # [["gambling"], [], ...]; op "review" or "auto"
     clf.thresholds["auto"]["terrorism"]  # 1.01 means "never automatic"
-    clf.version                          # "clf-2026.11.1-<8 hex>"
+    clf.version                          # "clf-2026.11.2-<8 hex>"
 
 Texts are normalised inside (``ronda.detection.normalize``); callers that already hold the
 normalised text can use ``predict_proba_normalized``. Training lives in ``train.py`` and needs

@@ -13,9 +13,18 @@ Feature set (all from normalised text, each text truncated to ``max_chars``):
 
 Hashes are polynomial sums of code points with per-position odd 64-bit keys (wrapping uint64
 arithmetic) plus a salt per n-gram kind, finished with the splitmix64 mixer; the top ``bits``
-bits pick the bucket. Every occurrence counts 1 and a text's vector is divided by the square
-root of its number of occurrences, so the feature vector has (about) unit length. Training
-builds exactly the same matrix (``sparse_rows``), so model and runtime cannot drift apart.
+bits pick the bucket. Two weightings (``FeatureSpec.weighting``):
+
+* ``count``: every occurrence counts 1 and a text's vector is divided by the square root of
+  its number of occurrences (about unit length);
+* ``idf``: an occurrence of bucket b counts ``idf[b]`` (inverse document frequency over the
+  training rows, so frequent character n-grams weigh less) and the vector is divided by the
+  square root of the sum of ``idf[b]**2`` over the text's occurrences (exactly unit length when
+  no bucket repeats). At run time ``idf`` is folded into the weights and ``idf**2`` rides in a
+  spare column of the weight matrix, so this costs no extra gather.
+
+Training builds exactly the same matrix (``sparse_rows``), so model and runtime cannot drift
+apart.
 """
 
 from __future__ import annotations
@@ -28,13 +37,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FeatureSpec", "hashed_features", "score_batch"]
+__all__ = ["FeatureSpec", "hashed_features", "idf_from_counts", "score_batch", "sparse_rows"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]
 
 _MASK64 = (1 << 64) - 1
 _MAX_WORD_POS = 32  # positions beyond this share one key: long tokens still hash, cheaply
+WEIGHTINGS = ("count", "idf")
 
 
 def _splitmix64(state: int) -> tuple[int, int]:
@@ -54,6 +64,11 @@ class FeatureSpec:
     word_ngrams: tuple[int, int] = (1, 2)
     max_chars: int = 2000
     seed: int = 20261122
+    weighting: str = "count"  # "count" or "idf" (see the module docstring)
+
+    def __post_init__(self) -> None:
+        if self.weighting not in WEIGHTINGS:
+            raise ValueError(f"unknown weighting {self.weighting!r}; use one of {WEIGHTINGS}")
 
     @property
     def n_buckets(self) -> int:
@@ -73,6 +88,7 @@ class FeatureSpec:
             word_ngrams=(int(data["word_ngrams"][0]), int(data["word_ngrams"][1])),
             max_chars=int(data["max_chars"]),
             seed=int(data["seed"]),
+            weighting=str(data.get("weighting", "count")),
         )
 
 
@@ -178,9 +194,18 @@ def hashed_features(texts: Sequence[str], spec: FeatureSpec) -> Iterator[tuple[I
 
 
 def score_batch(
-    texts: Sequence[str], spec: FeatureSpec, weights: FloatArray, bias: FloatArray
+    texts: Sequence[str],
+    spec: FeatureSpec,
+    weights: FloatArray,
+    bias: FloatArray,
+    norm_column: int | None = None,
 ) -> FloatArray:
-    """Linear scores ``X @ weights + bias`` for normalised texts, shape (n, k)."""
+    """Linear scores ``X @ weights + bias`` for normalised texts, shape (n, k).
+
+    With ``norm_column`` (``idf`` weighting), ``weights`` already hold ``idf`` folded into the
+    category columns and ``idf**2`` in column ``norm_column``: each text's sum is divided by the
+    square root of that column's sum instead of by the root of its occurrence count.
+    """
     n = len(texts)
     k = weights.shape[1]
     scores = np.zeros((n, k), dtype=np.float32)
@@ -188,20 +213,50 @@ def score_batch(
     for doc, idx in hashed_features(texts, spec):
         if doc.size == 0:
             continue
-        counts += np.bincount(doc, minlength=n)
+        if norm_column is None:
+            counts += np.bincount(doc, minlength=n)
         gathered = weights.take(idx, axis=0)
         first = np.flatnonzero(np.concatenate(([True], doc[1:] != doc[:-1])))
         scores[doc[first]] += np.add.reduceat(gathered, first, axis=0)
-    scores /= np.sqrt(np.maximum(counts, 1)).astype(np.float32)[:, None]
+    if norm_column is None:
+        norm = np.sqrt(np.maximum(counts, 1)).astype(np.float32)
+    else:
+        norm = np.sqrt(np.maximum(scores[:, norm_column], 1e-12))
+    scores /= norm[:, None]
     scores += bias
     return scores
 
 
-def sparse_rows(texts: Sequence[str], spec: FeatureSpec) -> tuple[IntArray, IntArray, FloatArray]:
-    """COO triplets (rows, cols, values) of the feature matrix, for training with scipy."""
+def idf_from_counts(doc_freq: IntArray, n_docs: int, power: float = 1.0) -> FloatArray:
+    """Smoothed inverse document frequency per bucket: ``(ln((1+n)/(1+df)) + 1) ** power``.
+
+    A bucket no training text used gets the largest value, so n-grams never seen in training
+    dilute a text's vector (its score moves towards the bias) instead of being ignored.
+    ``power`` < 1 softens the weighting (rare n-grams, mostly whole words, weigh less against
+    the character n-grams that survive obfuscation).
+    """
+    df = np.asarray(doc_freq, dtype=np.float64)
+    return ((np.log((1.0 + n_docs) / (1.0 + df)) + 1.0) ** power).astype(np.float32)
+
+
+def sparse_rows(
+    texts: Sequence[str], spec: FeatureSpec, idf: FloatArray | None = None
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """COO triplets (rows, cols, values) of the feature matrix, for training with scipy.
+
+    ``idf`` is required for the ``idf`` weighting and ignored otherwise. Repeated
+    (row, col) pairs are to be summed (scipy does so).
+    """
     parts = list(hashed_features(texts, spec))
     rows = np.concatenate([d for d, _ in parts]) if parts else np.zeros(0, np.int64)
     cols = np.concatenate([b for _, b in parts]) if parts else np.zeros(0, np.int64)
+    if spec.weighting == "idf":
+        if idf is None:
+            raise ValueError("the idf weighting needs the idf vector")
+        occ = idf[cols].astype(np.float64)
+        sq = np.bincount(rows, weights=occ * occ, minlength=len(texts))
+        inv64 = 1.0 / np.sqrt(np.maximum(sq, 1e-12))
+        return rows, cols, (occ * inv64[rows]).astype(np.float32)
     counts = np.bincount(rows, minlength=len(texts))
     inv = (1.0 / np.sqrt(np.maximum(counts, 1))).astype(np.float32)
     return rows, cols, inv[rows]

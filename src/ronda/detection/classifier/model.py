@@ -4,7 +4,8 @@ A model is two files side by side:
 
 * ``<name>.npz`` (read with ``allow_pickle=False``): ``weights`` float16 of shape
   (2**bits, k) and ``bias`` float32 of shape (k,), one logistic-regression column per
-  category over the hashed features of ``features.py``;
+  category over the hashed features of ``features.py``, and, when the feature spec's
+  weighting is ``idf``, ``idf`` float32 of shape (2**bits,);
 * ``<name>.json``: version, categories, feature spec, operating thresholds, training summary
   and measured quality.
 
@@ -59,6 +60,7 @@ class Classifier:
         thresholds: dict[str, dict[str, float]],
         version: str,
         metadata: dict[str, Any] | None = None,
+        idf: npt.NDArray[np.float32] | None = None,
     ) -> None:
         k = len(categories)
         if weights.shape != (spec.n_buckets, k) or bias.shape != (k,):
@@ -66,15 +68,27 @@ class Classifier:
                 f"weights {weights.shape} / bias {bias.shape} do not match "
                 f"{spec.n_buckets} buckets x {k} categories"
             )
+        if (spec.weighting == "idf") != (idf is not None):
+            raise ValueError(f"weighting {spec.weighting!r} and idf vector do not match")
+        if idf is not None and idf.shape != (spec.n_buckets,):
+            raise ValueError(f"idf {idf.shape} does not match {spec.n_buckets} buckets")
         for op in OPERATING_POINTS:
             missing = set(categories) - set(thresholds.get(op, {}))
             if missing:
                 raise ValueError(f"no {op} threshold for {sorted(missing)}")
         # Rows are padded to a power-of-two width: numpy gathers 32-byte rows more than
-        # twice as fast as 28-byte ones, and the gather is the hot loop of scoring.
-        width = 1 << max(k - 1, 0).bit_length()
+        # twice as fast as 28-byte ones, and the gather is the hot loop of scoring. With idf
+        # weighting, idf is folded into the category columns and idf**2 (the text's norm)
+        # takes column k: the 7 categories plus the norm still fit 8 columns.
+        used = k + 1 if idf is not None else k
+        width = 1 << max(used - 1, 0).bit_length()
         self.weights = np.zeros((spec.n_buckets, width), dtype=np.float32)
         self.weights[:, :k] = weights
+        self._norm_column: int | None = None
+        if idf is not None:
+            self.weights[:, :k] *= idf[:, None]
+            self.weights[:, k] = idf * idf
+            self._norm_column = k
         self.bias = np.zeros(width, dtype=np.float32)
         self.bias[:k] = bias
         self.spec = spec
@@ -101,7 +115,8 @@ class Classifier:
         out = np.empty((len(texts), k), dtype=np.float32)
         for start in range(0, len(texts), _CHUNK):
             chunk = texts[start : start + _CHUNK]
-            scores = score_batch(chunk, self.spec, self.weights, self.bias)[:, :k]
+            scores = score_batch(chunk, self.spec, self.weights, self.bias, self._norm_column)
+            scores = scores[:, :k]
             np.clip(scores, -30.0, 30.0, out=scores)
             out[start : start + len(chunk)] = 1.0 / (1.0 + np.exp(-scores))
         return out
@@ -141,11 +156,14 @@ def model_digest(
     bias: npt.NDArray[Any],
     spec: FeatureSpec,
     thresholds: dict[str, dict[str, float]],
+    idf: npt.NDArray[Any] | None = None,
 ) -> str:
     """SHA-256 over everything that decides the model's output."""
     digest = hashlib.sha256()
     digest.update(np.ascontiguousarray(weights).tobytes())
     digest.update(np.ascontiguousarray(bias).tobytes())
+    if idf is not None:
+        digest.update(np.ascontiguousarray(idf).tobytes())
     digest.update(json.dumps(spec.to_json(), sort_keys=True).encode())
     digest.update(json.dumps(thresholds, sort_keys=True).encode())
     return digest.hexdigest()
@@ -161,6 +179,7 @@ def save_model(
     thresholds: dict[str, dict[str, float]],
     release: str,
     metadata: dict[str, Any],
+    idf: npt.NDArray[np.floating[Any]] | None = None,
 ) -> str:
     """Write ``<path>.npz`` and ``<path>.json``; return the version string.
 
@@ -172,8 +191,13 @@ def save_model(
     npz_path.parent.mkdir(parents=True, exist_ok=True)
     w16 = np.asarray(weights, dtype=np.float16)
     b32 = np.asarray(bias, dtype=np.float32)
-    version = f"clf-{release}-{model_digest(w16, b32, spec, thresholds)[:8]}"
-    np.savez_compressed(npz_path, weights=w16, bias=b32)
+    idf32 = None if idf is None else np.asarray(idf, dtype=np.float32)
+    digest = model_digest(w16, b32, spec, thresholds, idf32)
+    version = f"clf-{release}-{digest[:8]}"
+    if idf32 is None:
+        np.savez_compressed(npz_path, weights=w16, bias=b32)
+    else:
+        np.savez_compressed(npz_path, weights=w16, bias=b32, idf=idf32)
     meta = {
         "format": "ronda-classifier/1",
         "version": version,
@@ -194,6 +218,7 @@ def load_model(path: Path | str) -> Classifier:
     with np.load(npz_path, allow_pickle=False) as data:
         weights = data["weights"].astype(np.float32)
         bias = data["bias"].astype(np.float32)
+        idf = data["idf"].astype(np.float32) if "idf" in data.files else None
     return Classifier(
         weights=weights,
         bias=bias,
@@ -204,6 +229,7 @@ def load_model(path: Path | str) -> Classifier:
         },
         version=str(meta["version"]),
         metadata=meta,
+        idf=idf,
     )
 
 
