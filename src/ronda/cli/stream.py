@@ -172,20 +172,7 @@ def dead_letters(
         return
     letters = list_dead_letters(settings, limit=limit)
     if as_json:
-        print_json(
-            [
-                {
-                    "seq": d.seq,
-                    "reason": d.reason,
-                    "attempts": d.attempts,
-                    "failed_at": d.failed_at,
-                    "post": d.post,
-                    "size": d.size,
-                    "head": d.head.decode("utf-8", "replace"),
-                }
-                for d in letters
-            ]
-        )
+        print_json([d.summary() for d in letters])
         return
     if not letters:
         console.print("no dead letters")

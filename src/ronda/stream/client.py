@@ -322,6 +322,18 @@ class DeadLetter:
     head: bytes  # the first bytes of the message, as received
     source_seq: int | None
 
+    def summary(self) -> dict[str, Any]:
+        """What the console and ``ronda stream dead-letters --json`` show of it."""
+        return {
+            "seq": self.seq,
+            "reason": self.reason,
+            "attempts": self.attempts,
+            "failed_at": self.failed_at,
+            "post": self.post,
+            "size": self.size,
+            "head": self.head.decode("utf-8", "replace"),
+        }
+
 
 def _dead_letter(msg: js_api.RawStreamMsg, head_bytes: int) -> DeadLetter:
     headers: dict[str, Any] = msg.headers or {}

@@ -31,18 +31,7 @@ def dead_letters_page(
         letters = list_dead_letters(settings, limit=200, head_bytes=HEAD_BYTES)
     except Exception:
         unreachable = True
-    rows = [
-        {
-            "seq": d.seq,
-            "reason": d.reason,
-            "attempts": d.attempts,
-            "failed_at": d.failed_at,
-            "post": d.post,
-            "size": d.size,
-            "head": d.head.decode("utf-8", "replace"),
-        }
-        for d in letters
-    ]
+    rows = [d.summary() for d in letters]
     return render(
         request,
         "stream_dead_letters.html",
