@@ -7,6 +7,7 @@ migrations; after every test all tables are emptied.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ronda.config import Settings, SmtpSettings, use_settings
 from ronda.db import Base, create_engine_for, make_sessionmaker, migrate
+
+# aiosmtpd logs every connection at INFO: keep the test output to what matters.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 PG_ADMIN_URL = os.environ.get("RONDA_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -44,7 +44,7 @@ def test_json_lines(capsys, restore_logging):
     )
     assert first["request_id"] == "req-42"
     assert first["stream_seq"] == 1234 and first["lag_s"] == 0.8
-    assert first["ts"].endswith("+00:00")
+    assert first["ts"].endswith("Z")
     assert "request_id" not in second
     assert second["level"] == "error" and "ValueError: bad <post>" in second["exc"]
 

@@ -21,7 +21,7 @@ from ronda.actions.models import Action, ActionKind, ActionStatus
 from ronda.actions.signing import signed_post
 from ronda.audit import service as audit
 from ronda.config import get_settings
-from ronda.db.base import utcnow
+from ronda.db.base import iso_z, utcnow
 from ronda.errors import BadInput, Conflict, NotFound
 from ronda.jobs import service as jobs
 from ronda.jobs.models import Job
@@ -142,7 +142,7 @@ def body_of(session: Session, action: Action) -> dict[str, Any]:
         "ground": action.ground,
         "statement_of_reasons": action.statement_of_reasons,
         "reverses": reversed_key,
-        "requested_at": action.requested_at.isoformat(),
+        "requested_at": iso_z(action.requested_at),
     }
 
 

@@ -13,7 +13,7 @@ from ronda.accounts import service as accounts
 from ronda.cli._common import console, err_console, factory, friendly, print_json
 from ronda.config import get_settings
 from ronda.db import session_scope
-from ronda.db.base import utcnow
+from ronda.db.base import iso_z, utcnow
 from ronda.errors import BadInput, RondaError, TooLarge
 from ronda.jobs import service as jobs
 from ronda.takedowns import service
@@ -185,8 +185,8 @@ def list_cmd(
                         "letter_number": o.letter_number,
                         "urgent": o.urgent,
                         "status": o.status,
-                        "received_at": o.received_at.isoformat(),
-                        "deadline": o.deadline.isoformat(),
+                        "received_at": iso_z(o.received_at),
+                        "deadline": iso_z(o.deadline),
                         "followups": o.followups,
                         "counts": counts[o.id],
                     }
@@ -252,7 +252,7 @@ def due(
                         "authority": order.authority.slug if order.authority else None,
                         "canonical": item.canonical,
                         "urgent": order.urgent,
-                        "deadline": item.deadline.isoformat(),
+                        "deadline": iso_z(item.deadline),
                         "seconds_left": int((item.deadline - now).total_seconds()),
                         "escalated": item.escalated_at is not None,
                         "breached": item.breached_at is not None,

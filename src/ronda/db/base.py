@@ -23,6 +23,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_z(moment: datetime) -> str:
+    """A time as JSON carries it everywhere in Ronda: ISO 8601 in UTC with ``Z``
+    (``2026-11-22T17:06:58.586167Z``), the form pydantic writes for the API models."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every backend.
 

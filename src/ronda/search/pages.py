@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from ronda.accounts.models import Role
+from ronda.db.base import iso_z
 from ronda.search.service import Found, search
 from ronda.web.deps import Principal, current_principal, get_db
 from ronda.web.render import render
@@ -34,7 +35,7 @@ def as_json(found: Found) -> dict[str, Any]:
             {
                 "tracking_number": o.tracking_number,
                 "status": o.status,
-                "deadline": o.deadline.isoformat(),
+                "deadline": iso_z(o.deadline),
             }
             for o in found.orders
         ],
@@ -43,7 +44,7 @@ def as_json(found: Found) -> dict[str, Any]:
                 "tracking_number": o.tracking_number,
                 "canonical": i.canonical,
                 "status": i.status,
-                "outcome_at": i.outcome_at.isoformat() if i.outcome_at else None,
+                "outcome_at": iso_z(i.outcome_at) if i.outcome_at else None,
             }
             for i, o in found.items
         ],
@@ -60,7 +61,7 @@ def as_json(found: Found) -> dict[str, Any]:
                 "kind": a.kind,
                 "subject": a.canonical,
                 "status": a.status,
-                "succeeded_at": a.succeeded_at.isoformat() if a.succeeded_at else None,
+                "succeeded_at": iso_z(a.succeeded_at) if a.succeeded_at else None,
             }
             for a in found.actions
         ],

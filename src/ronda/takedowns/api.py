@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ronda.accounts.models import Role
 from ronda.config import Settings
+from ronda.db.base import iso_z
 from ronda.errors import BadInput, Forbidden, NotFound, TooLarge
 from ronda.takedowns import notices, service
 from ronda.takedowns.models import Channel, TakedownItem
@@ -200,7 +201,7 @@ def due_row(item: TakedownItem, order: Any) -> dict[str, Any]:
         "authority": order.authority.slug if order.authority else None,
         "canonical": item.canonical,
         "urgent": order.urgent,
-        "deadline": item.deadline.isoformat(),
+        "deadline": iso_z(item.deadline),
         "seconds_left": int((item.deadline - utcnow()).total_seconds()),
         "escalated": item.escalated_at is not None,
         "breached": item.breached_at is not None,

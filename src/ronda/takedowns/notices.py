@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ronda.accounts.models import Role, User
 from ronda.config import get_settings
-from ronda.db.base import utcnow
+from ronda.db.base import iso_z, utcnow
 from ronda.mail.outgoing import queue_mail
 from ronda.takedowns.models import ItemStatus, Takedown, TakedownItem
 
@@ -114,7 +114,7 @@ def report_data(order: Takedown) -> dict[str, Any]:
                 "canonical": item.canonical,
                 "status": item.status,
                 "reason": item.reason,
-                "outcome_at": item.outcome_at.isoformat() if item.outcome_at else None,
+                "outcome_at": iso_z(item.outcome_at) if item.outcome_at else None,
                 "seconds_to_outcome": seconds,
                 "within_deadline": (item.outcome_at <= item.deadline) if item.outcome_at else None,
             }
@@ -123,10 +123,10 @@ def report_data(order: Takedown) -> dict[str, Any]:
         "tracking_number": order.tracking_number,
         "authority": order.authority.slug if order.authority else None,
         "letter_number": order.letter_number,
-        "received_at": order.received_at.isoformat(),
-        "deadline": order.deadline.isoformat(),
+        "received_at": iso_z(order.received_at),
+        "deadline": iso_z(order.deadline),
         "status": order.status,
-        "closed_at": order.closed_at.isoformat() if order.closed_at else None,
+        "closed_at": iso_z(order.closed_at) if order.closed_at else None,
         "counts": counts(order),
         "items": items,
     }
