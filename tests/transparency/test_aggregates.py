@@ -1,0 +1,129 @@
+"""The daily order and appeal aggregates hold what the records add up to.
+
+After the seeded history (tests/transparency/seed.py: orders opened, items
+given outcomes through actions and by hand, appeals received and decided, a
+reversal), the rows kept event by event equal those recomputed from the
+records, and those the migration's backfill writes from the same records.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from ronda.accounts.models import Authority
+from ronda.db import session_scope
+from ronda.takedowns import service as takedowns
+from ronda.takedowns.models import ItemStatus
+from ronda.transparency import aggregates
+from ronda.transparency.models import DailyActionTimes, DailyAppeals, DailyOrders
+from tests.transparency.seed import _ref, seed
+
+pytest_plugins = ["tests.support.platform"]
+
+MIGRATION = (
+    Path(__file__).parents[2] / "src/ronda/migrations/versions/0009_order_and_appeal_aggregates.py"
+)
+
+
+def _migration():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("migration_0009", MIGRATION)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_kept_rows_equal_a_rebuild_and_the_migration_backfill(
+    factory, settings, platform, monkeypatch
+):
+    seed(factory, settings, monkeypatch)
+    with factory() as s:
+        kept = aggregates.stored(s)
+        assert kept == aggregates.compute(s, tz=settings.timezone)
+        assert kept["daily_orders"] and kept["daily_action_times"] and kept["daily_appeals"]
+        assert sum(r["reversals"] for r in kept["daily_appeals"]) == 1
+    with session_scope(factory) as s:
+        for table in (DailyOrders, DailyActionTimes, DailyAppeals):
+            s.execute(delete(table))
+    with factory() as s, s.begin():
+        _migration().backfill(s.connection(), settings.timezone)
+    with factory() as s:
+        assert aggregates.stored(s) == kept
+    with session_scope(factory) as s:
+        assert aggregates.rebuild(s, tz=settings.timezone)["daily_orders"] == len(
+            kept["daily_orders"]
+        )
+    with factory() as s:
+        assert aggregates.stored(s) == kept
+
+
+def test_a_quarantined_order_counts_once_assigned_with_what_its_items_became(
+    factory, settings, platform, monkeypatch
+):
+    from tests.support import factories
+
+    factories.authority(factory, "komdigi")
+    received = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    with session_scope(factory) as s:
+        order = takedowns.open_order(
+            s,
+            settings=settings,
+            draft=takedowns.OrderDraft(
+                channel="email",
+                received_at=received,
+                references=[_ref("https://t.me/judi_karantina_aja")],
+                sender="someone@example.org",
+            ),
+            authority=None,
+            quarantine_reason="unknown sender",
+            actor="intake",
+        )
+        [item] = order.items
+        takedowns.set_outcome(
+            s,
+            item=item,
+            status=ItemStatus.ACTIONED,
+            reason="seen",
+            actor="user:x",
+            at=datetime(2026, 3, 2, 2, 30, tzinfo=UTC),
+        )
+        tracking = order.tracking_number
+    with factory() as s:
+        assert aggregates.stored(s)["daily_orders"] == []
+    with session_scope(factory) as s:
+        authority = s.scalar(select(Authority).where(Authority.slug == "komdigi"))
+        assert authority is not None
+        takedowns.assign_quarantined(
+            s, order=takedowns.get_order(s, tracking), authority=authority, actor="user:lead"
+        )
+    with factory() as s:
+        kept = aggregates.stored(s)
+        assert kept == aggregates.compute(s, tz=settings.timezone)
+        [row] = kept["daily_orders"]
+        assert (row["orders"], row["actioned"], row["pending"]) == (1, 1, 0)
+        [times] = kept["daily_action_times"]
+        assert (times["bucket"], times["micros"]) == (90, 90 * 60_000_000)
+
+
+def test_the_median_from_the_histogram():
+    minute = 60_000_000
+    one = {aggregates.bucket_of(5 * minute + 7): (1, 5 * minute + 7)}
+    assert aggregates.median_seconds(one) == (5 * minute + 7) / 1e6
+    assert aggregates.median_seconds({}) is None
+    # two items alone in their buckets: the mean of the two, exactly
+    two = {3: (1, 3 * minute + 1), 9: (1, 9 * minute + 5)}
+    assert aggregates.median_seconds(two) == ((3 * minute + 1) + (9 * minute + 5)) / 2 / 1e6
+    # the two middle items sharing a bucket of two: exact
+    assert aggregates.median_seconds({4: (2, 8 * minute + 60)}) == (8 * minute + 60) / 2 / 1e6
+    # three items in one minute: interpolated, within that minute
+    got = aggregates.median_seconds({7: (3, 3 * 7 * minute + 3)})
+    assert got is not None and 7 * 60 <= got < 8 * 60
+    # beyond 48 hours buckets are an hour wide
+    long = 50 * 60 * minute + 17
+    assert aggregates.bucket_of(long) == 2880 + 2
+    assert aggregates.bucket_bounds(2882) == (50 * 60 * minute, 51 * 60 * minute)
+    assert aggregates.bucket_of(0) == 0 and aggregates.bucket_bounds(0) == (0, minute)
