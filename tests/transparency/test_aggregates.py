@@ -105,25 +105,53 @@ def test_a_quarantined_order_counts_once_assigned_with_what_its_items_became(
         assert kept == aggregates.compute(s, tz=settings.timezone)
         [row] = kept["daily_orders"]
         assert (row["orders"], row["actioned"], row["pending"]) == (1, 1, 0)
-        [times] = kept["daily_action_times"]
-        assert (times["bucket"], times["micros"]) == (90, 90 * 60_000_000)
+        ninety = 90 * 60_000_000
+        assert [(t["span"], t["bucket"], t["micros"]) for t in kept["daily_action_times"]] == [
+            ("day", aggregates.bucket_of(ninety), ninety),
+            ("month", aggregates.bucket_of(ninety), ninety),
+        ]
 
 
 def test_the_median_from_the_histogram():
-    minute = 60_000_000
+    second = 1_000_000
+    minute = 60 * second
     one = {aggregates.bucket_of(5 * minute + 7): (1, 5 * minute + 7)}
     assert aggregates.median_seconds(one) == (5 * minute + 7) / 1e6
     assert aggregates.median_seconds({}) is None
     # two items alone in their buckets: the mean of the two, exactly
-    two = {3: (1, 3 * minute + 1), 9: (1, 9 * minute + 5)}
+    two = {
+        aggregates.bucket_of(3 * minute): (1, 3 * minute + 1),
+        aggregates.bucket_of(9 * minute): (1, 9 * minute + 5),
+    }
     assert aggregates.median_seconds(two) == ((3 * minute + 1) + (9 * minute + 5)) / 2 / 1e6
     # the two middle items sharing a bucket of two: exact
-    assert aggregates.median_seconds({4: (2, 8 * minute + 60)}) == (8 * minute + 60) / 2 / 1e6
-    # three items in one minute: interpolated, within that minute
-    got = aggregates.median_seconds({7: (3, 3 * 7 * minute + 3)})
-    assert got is not None and 7 * 60 <= got < 8 * 60
-    # beyond 48 hours buckets are an hour wide
-    long = 50 * 60 * minute + 17
-    assert aggregates.bucket_of(long) == 2880 + 2
-    assert aggregates.bucket_bounds(2882) == (50 * 60 * minute, 51 * 60 * minute)
-    assert aggregates.bucket_of(0) == 0 and aggregates.bucket_bounds(0) == (0, minute)
+    b = aggregates.bucket_of(4 * minute)
+    assert aggregates.median_seconds({b: (2, 8 * minute + 60)}) == (8 * minute + 60) / 2 / 1e6
+    # three items in one bucket: interpolated, within that bucket
+    b = aggregates.bucket_of(7 * 3600 * second)
+    low, high = aggregates.bucket_bounds(b)
+    got = aggregates.median_seconds({b: (3, 3 * low + 10)})
+    assert got is not None and low / 1e6 <= got < high / 1e6
+    # whole seconds below 128 s; above, buckets narrower than 1/64 of their durations
+    assert [aggregates.bucket_of(s * second + 5) for s in (0, 1, 127)] == [0, 1, 127]
+    for seconds in (128, 129, 3600, 4 * 3600 + 1, 30 * 3600, 400 * 3600):
+        low, high = aggregates.bucket_bounds(aggregates.bucket_of(seconds * second))
+        assert low <= seconds * second < high and (high - low) * 64 <= low
+
+
+def test_a_period_is_whole_months_and_the_days_around_them():
+    from datetime import date
+
+    from ronda.transparency.stats import month_spans
+
+    d = date
+    assert month_spans(d(2026, 1, 5), d(2026, 1, 20)) == ([], [(d(2026, 1, 5), d(2026, 1, 20))])
+    assert month_spans(d(2026, 1, 1), d(2026, 1, 31)) == ([d(2026, 1, 1)], [])
+    assert month_spans(d(2025, 11, 23), d(2026, 11, 22)) == (
+        [d(2025, 12, 1)] + [d(2026, m, 1) for m in range(1, 11)],
+        [(d(2025, 11, 23), d(2025, 11, 30)), (d(2026, 11, 1), d(2026, 11, 22))],
+    )
+    assert month_spans(d(2026, 2, 1), d(2026, 3, 30)) == (
+        [d(2026, 2, 1)],
+        [(d(2026, 3, 1), d(2026, 3, 30))],
+    )

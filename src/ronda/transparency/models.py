@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ronda.db.base import Base
@@ -71,18 +71,23 @@ class DailyOrders(Base):
 class DailyActionTimes(Base):
     """A histogram of the time from an order's receipt to an item's action.
 
-    Per local day of the order's receipt, authority and ``bucket`` of the
-    duration (one minute wide below 48 hours, one hour wide above: see
-    ``ronda.transparency.aggregates.bucket_of``): how many actioned items fell
-    in it and the sum of their durations in microseconds (so a bucket holding
-    one item gives its exact duration).
+    Per local day (``span`` "day") and per local month (``span`` "month",
+    ``day`` its first day) of the order's receipt, authority and ``bucket``
+    of the duration (``ronda.transparency.aggregates.bucket_of``): how many
+    actioned items fell in it and the sum of their durations in microseconds
+    (so a bucket holding one item gives its exact duration). A period reads
+    the month rows of the whole months it covers and the day rows of the rest.
     """
 
     __tablename__ = "daily_action_times"
-    __table_args__ = (UniqueConstraint("day", "authority_id", "bucket"),)
+    __table_args__ = (
+        UniqueConstraint("span", "day", "authority_id", "bucket"),
+        Index("ix_daily_action_times_span_day", "span", "day"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, index=True)
+    span: Mapped[str] = mapped_column(String(8))
+    day: Mapped[date] = mapped_column(Date)
     authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id", ondelete="CASCADE"))
     bucket: Mapped[int] = mapped_column(Integer)
     items: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ronda.accounts.models import Authority
@@ -128,6 +128,54 @@ def _item_counts(session: Session, order_ids: list[int]) -> dict[int, Counter[st
     return out
 
 
+def month_spans(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """[start, end] as the first days of the whole months in it and the
+    ranges of days left over at either end."""
+    months: list[date] = []
+    first = start.replace(day=1)
+    if first < start:
+        first = (first + timedelta(days=32)).replace(day=1)
+    while True:
+        after = (first + timedelta(days=32)).replace(day=1)
+        if after - timedelta(days=1) > end:
+            break
+        months.append(first)
+        first = after
+    if not months:
+        return [], [(start, end)]
+    ranges = []
+    if start < months[0]:
+        ranges.append((start, months[0] - timedelta(days=1)))
+    if first <= end:
+        ranges.append((first, end))
+    return months, ranges
+
+
+def _medians(session: Session, *, start: date, end: date) -> dict[str, float | None]:
+    """Per authority, the median time to action of the items of the orders
+    received in [start, end], from the histogram: the month rows of whole
+    months, the day rows of the other days."""
+    months, ranges = month_spans(start, end)
+    times = DailyActionTimes
+    wanted = [and_(times.span == "day", times.day >= a, times.day <= b) for a, b in ranges]
+    if months:
+        wanted.append(and_(times.span == "month", times.day.in_(months)))
+    names = dict(session.execute(select(Authority.id, Authority.name)).all())
+    histograms: dict[str, Counter[int]] = defaultdict(Counter)
+    sums: dict[str, Counter[int]] = defaultdict(Counter)
+    for authority_id, bucket, n, micros in session.execute(
+        select(times.authority_id, times.bucket, func.sum(times.items), func.sum(times.micros))
+        .where(or_(*wanted))
+        .group_by(times.authority_id, times.bucket)
+    ):
+        histograms[names[authority_id]][int(bucket)] += int(n)
+        sums[names[authority_id]][int(bucket)] += int(micros)
+    return {
+        name: median_seconds({b: (n, sums[name][b]) for b, n in histogram.items()})
+        for name, histogram in histograms.items()
+    }
+
+
 @dataclass
 class _Cell:
     orders: int = 0
@@ -145,7 +193,16 @@ class OrderFigures:
     pending items whose deadline has not come yet (an index range over the
     deadlines still ahead), which the aggregates cannot know in advance."""
 
-    def __init__(self, session: Session, *, start: date, end: date, tz: str, now: datetime):
+    def __init__(
+        self,
+        session: Session,
+        *,
+        start: date,
+        end: date,
+        tz: str,
+        now: datetime,
+        medians: bool = True,
+    ):
         self.tz = tz
         self.cells: dict[tuple[str, date], _Cell] = defaultdict(_Cell)
         self.on_time: Counter[str] = Counter()
@@ -188,22 +245,9 @@ class OrderFigures:
         )
         for name, n in not_yet_due.items():
             self.due[name] -= int(n)
-        histograms: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
-        for name, bucket, n, micros in session.execute(
-            select(
-                Authority.name,
-                DailyActionTimes.bucket,
-                func.sum(DailyActionTimes.items),
-                func.sum(DailyActionTimes.micros),
-            )
-            .join(Authority, Authority.id == DailyActionTimes.authority_id)
-            .where(DailyActionTimes.day >= start, DailyActionTimes.day <= end)
-            .group_by(Authority.name, DailyActionTimes.bucket)
-        ):
-            histograms[name][int(bucket)] = (int(n), int(micros))
-        self.medians: dict[str, float | None] = {
-            name: median_seconds(histogram) for name, histogram in histograms.items()
-        }
+        self.medians: dict[str, float | None] = {}
+        if medians:
+            self.medians = _medians(session, start=start, end=end)
 
     def _day(self, value: Any) -> date:
         if isinstance(value, datetime):

@@ -42,6 +42,7 @@ def upgrade() -> None:
     op.create_table(
         "daily_action_times",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("span", sa.String(length=8), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("authority_id", sa.Integer(), nullable=False),
         sa.Column("bucket", sa.Integer(), nullable=False),
@@ -55,11 +56,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_daily_action_times")),
         sa.UniqueConstraint(
-            "day", "authority_id", "bucket", name=op.f("uq_daily_action_times_day")
+            "span", "day", "authority_id", "bucket", name=op.f("uq_daily_action_times_span")
         ),
     )
     with op.batch_alter_table("daily_action_times", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_daily_action_times_day"), ["day"], unique=False)
+        batch_op.create_index("ix_daily_action_times_span_day", ["span", "day"], unique=False)
 
     op.create_table(
         "daily_orders",
@@ -99,9 +100,6 @@ def _timezone() -> str:
         return "Asia/Jakarta"
 
 
-_MINUTE = 60_000_000
-_HOUR = 60 * _MINUTE
-_FINE_UNTIL = 48 * _HOUR
 _ITEM_COLUMNS = ("pending", "actioned", "no_violation", "not_found", "already_removed", "rejected")
 
 _takedowns = sa.table(
@@ -142,7 +140,7 @@ def backfill(conn: sa.Connection, tz: str) -> None:
         return _moment(value).astimezone(zone).date()
 
     orders: dict[tuple[date, int], Counter[str]] = defaultdict(Counter)
-    times: dict[tuple[date, int, int], Counter[str]] = defaultdict(Counter)
+    times: dict[tuple[str, date, int, int], Counter[str]] = defaultdict(Counter)
     counted = (_takedowns.c.status.in_(("open", "closed")), _takedowns.c.authority_id.is_not(None))
     for received_at, authority_id in conn.execute(
         sa.select(_takedowns.c.received_at, _takedowns.c.authority_id).where(*counted)
@@ -167,15 +165,16 @@ def backfill(conn: sa.Connection, tz: str) -> None:
         if _moment(outcome_at) <= _moment(deadline):
             cell["on_time"] += 1
         if status == "actioned":
-            span = _moment(outcome_at) - _moment(received_at)
-            micros = max(0, span // timedelta(microseconds=1))
-            if micros < _FINE_UNTIL:
-                bucket = micros // _MINUTE
-            else:
-                bucket = _FINE_UNTIL // _MINUTE + (micros - _FINE_UNTIL) // _HOUR
-            hist = times[(*key, bucket)]
-            hist["items"] += 1
-            hist["micros"] += micros
+            taken = _moment(outcome_at) - _moment(received_at)
+            micros = max(0, taken // timedelta(microseconds=1))
+            # whole seconds below 128 s, then 64 buckets per doubling
+            seconds = micros // 1_000_000
+            shift = max(0, seconds.bit_length() - 7)
+            bucket = 64 * shift + (seconds >> shift)
+            for period, first in (("day", key[0]), ("month", key[0].replace(day=1))):
+                hist = times[(period, first, authority_id, bucket)]
+                hist["items"] += 1
+                hist["micros"] += micros
     appeals: dict[date, Counter[str]] = defaultdict(Counter)
     for received_at, status in conn.execute(sa.select(_appeals.c.received_at, _appeals.c.status)):
         if status in ("pending", "granted", "rejected"):
@@ -205,8 +204,15 @@ def backfill(conn: sa.Connection, tz: str) -> None:
         conn,
         "daily_action_times",
         [
-            {"day": d, "authority_id": a, "bucket": b, "items": n["items"], "micros": n["micros"]}
-            for (d, a, b), n in sorted(times.items())
+            {
+                "span": p,
+                "day": d,
+                "authority_id": a,
+                "bucket": b,
+                "items": n["items"],
+                "micros": n["micros"],
+            }
+            for (p, d, a, b), n in sorted(times.items())
         ],
     )
     _write(
@@ -234,7 +240,7 @@ def downgrade() -> None:
 
     op.drop_table("daily_orders")
     with op.batch_alter_table("daily_action_times", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_daily_action_times_day"))
+        batch_op.drop_index("ix_daily_action_times_span_day")
 
     op.drop_table("daily_action_times")
     op.drop_table("daily_appeals")
