@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from ronda.db.upsert import insert_ignore, insert_many
 from ronda.transparency.models import (
     ITEM_STATUS_COLUMNS,
+    DailyActions,
     DailyActionTimes,
     DailyAppeals,
     DailyOrders,
@@ -357,6 +358,30 @@ def compute(session: Session, *, tz: str) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def compute_actions(session: Session, *, tz: str) -> list[dict[str, Any]]:
+    """The rows of ``daily_actions``, recomputed from the actions carried out:
+    what ``transparency.service.count_success`` adds as each succeeds."""
+    from ronda.actions.models import Action, ActionStatus
+    from ronda.transparency.service import COUNTED
+
+    counts: Counter[tuple[date, str, str, str]] = Counter()
+    for succeeded_at, category, source, kind in session.execute(
+        select(Action.succeeded_at, Action.category, Action.source, Action.kind)
+        .where(
+            Action.status == ActionStatus.SUCCEEDED.value,
+            Action.kind.in_(COUNTED),
+            Action.succeeded_at.is_not(None),
+        )
+        .execution_options(yield_per=10_000)
+    ):
+        if succeeded_at is not None:
+            counts[(_day(succeeded_at, tz), category or "other", source or "other", kind)] += 1
+    return [
+        {"day": d, "category": c, "source": s, "kind": k, "count": n}
+        for (d, c, s, k), n in sorted(counts.items())
+    ]
+
+
 def stored(session: Session) -> dict[str, list[dict[str, Any]]]:
     """The rows the three tables hold now (zero rows left out), in ``compute``'s shape."""
     out: dict[str, list[dict[str, Any]]] = {}
@@ -374,12 +399,17 @@ def stored(session: Session) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def rebuild(session: Session, *, tz: str | None = None) -> dict[str, int]:
-    """Empty the three tables and fill them again from the records; returns
-    the rows written per table."""
-    rows = compute(session, tz=_tz(tz))
+def rebuild(session: Session, *, tz: str | None = None, actions: bool = False) -> dict[str, int]:
+    """Empty the three tables (and ``daily_actions`` with ``actions``) and fill
+    them again from the records; returns the rows written per table."""
+    tz = _tz(tz)
+    rows = compute(session, tz=tz)
+    tables = [_orders_table(), _times_table(), _appeals_table()]
+    if actions:
+        rows["daily_actions"] = compute_actions(session, tz=tz)
+        tables.append(DailyActions.__table__)  # type: ignore[arg-type]
     written: dict[str, int] = {}
-    for table in (_orders_table(), _times_table(), _appeals_table()):
+    for table in tables:
         session.execute(delete(table))
         insert_many(session, table, rows[table.name])
         written[table.name] = len(rows[table.name])
