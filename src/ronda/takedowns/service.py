@@ -4,7 +4,9 @@ Every path (API, e-mail, upload, portal) ends here once its raw input is
 stored: ``open_order`` turns references into items with deadlines;
 ``add_items`` is shared with follow-ups; ``set_outcome`` is the only place an
 item's status changes, and ``refresh_status`` the only place an order's does.
-Services flush; the caller commits.
+Opening or assigning an order, adding items and setting an outcome also move
+the transparency aggregates (``ronda.transparency.aggregates``), in the same
+transaction. Services flush; the caller commits.
 """
 
 from __future__ import annotations
