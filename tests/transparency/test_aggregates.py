@@ -167,3 +167,21 @@ def test_a_period_is_whole_months_and_the_days_around_them():
         [d(2026, 2, 1)],
         [(d(2026, 3, 1), d(2026, 3, 30))],
     )
+
+
+def test_the_histogram_median_stays_within_its_bound_of_the_exact_one():
+    import random
+    import statistics
+
+    rng = random.Random(5)
+    for n in (1, 2, 3, 10, 101, 1000, 5000):
+        micros = [rng.randrange(0, 40 * 3600 * 1_000_000) for _ in range(n)]
+        histogram: dict[int, tuple[int, int]] = {}
+        for m in micros:
+            count, total = histogram.get(aggregates.bucket_of(m), (0, 0))
+            histogram[aggregates.bucket_of(m)] = (count + 1, total + m)
+        exact = statistics.median(micros) / 1e6
+        got = aggregates.median_seconds(histogram)
+        assert got is not None
+        # under a second below two minutes, else under 1/64 of the median
+        assert abs(got - exact) <= max(1.0, exact / 64), (n, got, exact)
