@@ -10,7 +10,10 @@ share of them reversed, 20,000 authority orders from five authorities with
 200,000 items of every outcome, and 20,000 appeals. ``daily_actions`` is then
 filled with exactly what ``transparency.service.count_success`` would have
 added as each action succeeded (one grouped INSERT instead of ten million
-increments). It measures GET /transparency through the app, in-process, for
+increments), and the order and appeal aggregates (``daily_orders``,
+``daily_action_times``, ``daily_appeals``) by ``transparency.aggregates.
+rebuild``, which computes from the records what the increments add as each
+order, item, appeal and reversal changes (the tests hold the two equal). It measures GET /transparency through the app, in-process, for
 the default 30 days and for a whole year, and one JSON download, then drops
 the database.
 """
@@ -18,6 +21,7 @@ the database.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 import uuid
@@ -26,7 +30,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from ronda.config import Settings, use_settings
-from ronda.db import create_engine_for, make_sessionmaker, migrate
+from ronda.db import create_engine_for, make_sessionmaker, migrate, session_scope
+from ronda.transparency import aggregates
 from ronda.web.app import create_app
 
 CATEGORIES = "{terrorism,csam,porn,gambling,scam,hate,hoax,spam}"
@@ -145,6 +150,10 @@ def fill(url: str, n: int, chunk: int = 1_000_000) -> None:
             FROM cases c
             """)
         )
+    factory = make_sessionmaker(create_engine_for(url))
+    with session_scope(factory) as session:
+        written = aggregates.rebuild(session, tz="Asia/Jakarta")
+    print("  aggregates: " + ", ".join(f"{n:,} rows in {t}" for t, n in written.items()))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
@@ -155,13 +164,65 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
+def measure(url: str, samples: int) -> None:
+    settings = Settings(database_url=url, cookie_secure=False, base_url="http://testserver")
+    use_settings(settings)
+    factory = make_sessionmaker(create_engine_for(url))
+    client = TestClient(create_app(settings, factory), base_url="http://testserver")
+    from datetime import date, timedelta
+
+    year_ago = (date.today() - timedelta(days=364)).isoformat()
+    runs = [
+        ("GET /transparency (30 days)", "/transparency", {}),
+        ("GET /transparency (365 days)", "/transparency", {"since": year_ago}),
+    ]
+    for table in ("authorities", "orders_daily", "appeals_daily", "daily"):
+        runs.append(
+            (
+                f"GET /transparency/{table}.json (365 days)",
+                f"/transparency/{table}.json",
+                {"since": year_ago},
+            )
+        )
+    print(f"PostgreSQL, {samples} samples each")
+    for label, path, params in runs:
+        r = client.get(path, params=params)  # warm up
+        assert r.status_code == 200, r.text[:300]
+        times: list[float] = []
+        for _ in range(samples):
+            t = time.perf_counter()
+            r = client.get(path, params=params)
+            times.append((time.perf_counter() - t) * 1000)
+            assert r.status_code == 200
+        print(
+            f"  {label:<48} median {statistics.median(times):7.1f} ms   "
+            f"p95 {pct(times, 0.95):7.1f} ms   max {max(times):7.1f} ms",
+            flush=True,
+        )
+    with factory() as s:
+        total = s.execute(text("SELECT sum(count) FROM daily_actions")).scalar()
+        items = s.execute(
+            text(
+                "SELECT sum(pending + actioned + no_violation + not_found + already_removed + rejected) FROM daily_orders"
+            )
+        ).scalar()
+        print(f"  daily_actions rows sum to {total:,} actions; daily_orders to {items:,} items")
+    print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--actions", type=int, default=10_000_000)
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="Keep the database (to look into it).")
+    parser.add_argument(
+        "--reuse", metavar="URL", help="Measure a database kept by an earlier --keep run."
+    )
     parser.add_argument("--admin", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
+    if args.reuse:
+        measure(args.reuse, args.samples)
+        return
     name = f"ronda_bench_t_{uuid.uuid4().hex[:8]}"
     admin = create_engine(args.admin, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
@@ -172,40 +233,8 @@ def main() -> None:
         t0 = time.perf_counter()
         fill(url, args.actions)
         print(f"filled {args.actions:,} actions in {time.perf_counter() - t0:.0f} s", flush=True)
-        settings = Settings(database_url=url, cookie_secure=False, base_url="http://testserver")
-        use_settings(settings)
-        factory = make_sessionmaker(create_engine_for(url))
-        client = TestClient(create_app(settings, factory), base_url="http://testserver")
-        from datetime import date, timedelta
-
-        year_ago = (date.today() - timedelta(days=364)).isoformat()
-        runs = (
-            ("GET /transparency (30 days)", "/transparency", {}),
-            ("GET /transparency (365 days)", "/transparency", {"since": year_ago}),
-            (
-                "GET /transparency/authorities.json (365 days)",
-                "/transparency/authorities.json",
-                {"since": year_ago},
-            ),
-        )
-        print(f"{args.actions:,} actions in PostgreSQL, {args.samples} samples each")
-        for label, path, params in runs:
-            r = client.get(path, params=params)  # warm up
-            assert r.status_code == 200, r.text[:300]
-            times: list[float] = []
-            for _ in range(args.samples):
-                t = time.perf_counter()
-                r = client.get(path, params=params)
-                times.append((time.perf_counter() - t) * 1000)
-                assert r.status_code == 200
-            print(
-                f"  {label:<48} median {statistics.median(times):7.1f} ms   "
-                f"p95 {pct(times, 0.95):7.1f} ms   max {max(times):7.1f} ms",
-                flush=True,
-            )
-        with factory() as s:
-            total = s.execute(text("SELECT sum(count) FROM daily_actions")).scalar()
-            print(f"  daily_actions rows sum to {total:,} actions")
+        print(f"{args.actions:,} actions")
+        measure(url, args.samples)
     finally:
         if args.keep:
             print(f'kept {url}; drop it with DROP DATABASE "{name}"')

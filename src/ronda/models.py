@@ -23,7 +23,7 @@ from ronda.takedowns.models import (
     TakedownItem,
     UnparsedFragment,
 )
-from ronda.transparency.models import DailyActions
+from ronda.transparency.models import DailyActions, DailyActionTimes, DailyAppeals, DailyOrders
 
 __all__ = [
     "Action",
@@ -38,7 +38,10 @@ __all__ = [
     "Case",
     "ChannelRisk",
     "Counter",
+    "DailyActionTimes",
     "DailyActions",
+    "DailyAppeals",
+    "DailyOrders",
     "InstanceSetting",
     "IntakeKey",
     "Job",

@@ -40,6 +40,10 @@ def pct(part: int, whole: int) -> float | None:
 
 
 def hrs(seconds: list[float]) -> float | None:
+    # Exact equality with the page holds: the page reads the median from a histogram
+    # (ronda.transparency.aggregates), which gives it exactly when the middle items are alone
+    # in their buckets, as every seeded median's are. The interpolated case and its bound are
+    # tested in test_aggregates.py.
     return round(statistics.median(seconds) / 3600, 2) if seconds else None
 
 

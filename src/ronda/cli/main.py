@@ -88,6 +88,19 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     console.print(f"database at {revision}")
 
 
+@db_app.command("rebuild-figures")
+@friendly
+def db_rebuild_figures() -> None:
+    """Recompute the transparency aggregates from the records (after changing timezone)."""
+    from ronda.db import session_scope
+    from ronda.transparency.aggregates import rebuild
+
+    settings = get_settings()
+    with session_scope(factory(settings)) as session:
+        written = rebuild(session, tz=settings.timezone, actions=True)
+    console.print(", ".join(f"{table}: {n} row(s)" for table, n in written.items()))
+
+
 @audit_app.command("verify")
 @friendly
 def audit_verify() -> None:

@@ -21,6 +21,7 @@ from ronda.links import Reference, parse
 from ronda.reports.models import Appeal, Report
 from ronda.subjects.models import Subject
 from ronda.subjects.service import ensure_subjects
+from ronda.transparency import aggregates
 
 CATEGORIES = frozenset({"terrorism", "csam", "porn", "gambling", "scam", "hate", "hoax", "spam"})
 HISTORY = 100  # reports per reporter that count towards accuracy
@@ -169,6 +170,7 @@ def receive_appeal(session: Session, *, link: str, owner_id: str, statement: str
     )
     session.add(appeal)
     session.flush()
+    aggregates.appeal_changed(session, received_at=appeal.received_at, before=None, after="pending")
     transition(
         session,
         case=case,
@@ -203,7 +205,11 @@ def decide_appeal(
                 reversals.append(
                     actions.reverse(session, action=action, decided_by=actor, reason=reason)
                 )
+    before = appeal.status
     appeal.status = "granted" if grant else "rejected"
+    aggregates.appeal_changed(
+        session, received_at=appeal.received_at, before=before, after=appeal.status
+    )
     appeal.reviewed_by = actor
     appeal.reviewed_at = utcnow()
     appeal.reason = reason

@@ -4,7 +4,9 @@ Every path (API, e-mail, upload, portal) ends here once its raw input is
 stored: ``open_order`` turns references into items with deadlines;
 ``add_items`` is shared with follow-ups; ``set_outcome`` is the only place an
 item's status changes, and ``refresh_status`` the only place an order's does.
-Services flush; the caller commits.
+Opening or assigning an order, adding items and setting an outcome also move
+the transparency aggregates (``ronda.transparency.aggregates``), in the same
+transaction. Services flush; the caller commits.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ronda.takedowns.models import (
     TakedownItem,
     UnparsedFragment,
 )
+from ronda.transparency import aggregates
 
 TRACKING_PREFIX = "TKD"
 
@@ -124,6 +127,7 @@ def open_order(
     )
     session.add(order)
     session.flush()
+    aggregates.order_opened(session, order=order, tz=settings.timezone)
     added = add_items(session, order=order, references=draft.references, deadline=order.deadline)
     add_unparsed(session, order=order, invalid=draft.invalid)
     if order.status == OrderStatus.OPEN:
@@ -215,6 +219,7 @@ def add_items(
     if new_rows:
         insert_many(session, TakedownItem.__table__, new_rows)  # type: ignore[arg-type]
         session.expire(order, ["items"])
+        aggregates.items_added(session, order=order, n=len(new_rows))
     return len(new_rows)
 
 
@@ -408,9 +413,13 @@ def set_outcome(
     )
     changed.extend(linked)
     for it in changed:
+        before = (it.status, it.outcome_at, it.deadline)
         it.status = status
         it.reason = reason
         it.outcome_at = when
+        aggregates.item_changed(
+            session, order=it.takedown, before=before, after=(it.status, when, it.deadline)
+        )
         audit.record(
             session,
             actor=actor,
@@ -517,6 +526,8 @@ def assign_quarantined(
         raise Conflict("the order names no subject; reject it or add links first")
     order.authority = authority
     order.status = OrderStatus.OPEN
+    session.flush()
+    aggregates.order_opened(session, order=order)
     audit.record(
         session,
         actor=actor,

@@ -75,8 +75,16 @@ def local_day(moment: datetime, tz: str) -> date:
 
 
 def count_success(session: Session, *, action: Action, tz: str) -> None:
-    """Add one to the day's aggregate (called in the transaction of the success)."""
-    if action.kind not in COUNTED or action.succeeded_at is None:
+    """Add one to the day's aggregate (called in the transaction of the success);
+    a restore that reverses an earlier action counts as a reversal instead."""
+    if action.succeeded_at is None:
+        return
+    if action.kind == ActionKind.RESTORE and action.reverses_id is not None:
+        from ronda.transparency.aggregates import reversal_done
+
+        reversal_done(session, succeeded_at=action.succeeded_at, tz=tz)
+        return
+    if action.kind not in COUNTED:
         return
     key = {
         "day": local_day(action.succeeded_at, tz),

@@ -1,11 +1,12 @@
 """Figures on authority orders, appeals and reversals for the page and the reports.
 
-Orders are few next to actions, so these are cheap indexed queries: orders by
-``takedowns.received_at``, their items by ``takedown_items.takedown_id``,
-appeals by their table (small), reversals by ``actions.reverses_id`` (only
-restore actions carry one). Counts are grouped in SQL, by local day on
-PostgreSQL; medians are ``percentile_cont`` there and computed in Python on
-SQLite.
+The page's figures (``OrderFigures``, ``appeals_tables``) come from the daily
+aggregates kept as orders, items and appeals change
+(``ronda.transparency.aggregates``), so their cost follows the number of days
+shown, not the number of items. The report's extra figures (median time to
+acknowledge, to decide an appeal) are read from the records: orders by
+``takedowns.received_at``, appeals by their table, reversals by
+``actions.reverses_id`` (only restore actions carry one).
 
 How Ronda's statuses map to the published columns is written down in
 docs/transparency.md. Nothing here returns a person, a link or a text: the
@@ -22,13 +23,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ronda.accounts.models import Authority
 from ronda.actions.models import Action, ActionKind, ActionStatus
 from ronda.reports.models import Appeal
 from ronda.takedowns.models import ItemStatus, OrderStatus, Takedown, TakedownItem
+from ronda.transparency.aggregates import median_seconds
+from ronda.transparency.models import (
+    ITEM_STATUS_COLUMNS,
+    DailyActionTimes,
+    DailyAppeals,
+    DailyOrders,
+)
 
 #: item outcome columns, in the order they are published
 ITEM_COLUMNS = (
@@ -120,12 +128,52 @@ def _item_counts(session: Session, order_ids: list[int]) -> dict[int, Counter[st
     return out
 
 
-def _local_day(session: Session, column: Any, tz: str) -> Any | None:
-    """The local calendar day of a timestamp column, in SQL; None where the
-    database cannot convert time zones (SQLite: done in Python there)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone(tz, column))
-    return None
+def month_spans(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """[start, end] as the first days of the whole months in it and the
+    ranges of days left over at either end."""
+    months: list[date] = []
+    first = start.replace(day=1)
+    if first < start:
+        first = (first + timedelta(days=32)).replace(day=1)
+    while True:
+        after = (first + timedelta(days=32)).replace(day=1)
+        if after - timedelta(days=1) > end:
+            break
+        months.append(first)
+        first = after
+    if not months:
+        return [], [(start, end)]
+    ranges = []
+    if start < months[0]:
+        ranges.append((start, months[0] - timedelta(days=1)))
+    if first <= end:
+        ranges.append((first, end))
+    return months, ranges
+
+
+def _medians(session: Session, *, start: date, end: date) -> dict[str, float | None]:
+    """Per authority, the median time to action of the items of the orders
+    received in [start, end], from the histogram: the month rows of whole
+    months, the day rows of the other days."""
+    months, ranges = month_spans(start, end)
+    times = DailyActionTimes
+    wanted = [and_(times.span == "day", times.day >= a, times.day <= b) for a, b in ranges]
+    if months:
+        wanted.append(and_(times.span == "month", times.day.in_(months)))
+    names = dict(session.execute(select(Authority.id, Authority.name)).all())
+    histograms: dict[str, Counter[int]] = defaultdict(Counter)
+    sums: dict[str, Counter[int]] = defaultdict(Counter)
+    for authority_id, bucket, n, micros in session.execute(
+        select(times.authority_id, times.bucket, func.sum(times.items), func.sum(times.micros))
+        .where(or_(*wanted))
+        .group_by(times.authority_id, times.bucket)
+    ):
+        histograms[names[authority_id]][int(bucket)] += int(n)
+        sums[names[authority_id]][int(bucket)] += int(micros)
+    return {
+        name: median_seconds({b: (n, sums[name][b]) for b, n in histogram.items()})
+        for name, histogram in histograms.items()
+    }
 
 
 @dataclass
@@ -135,75 +183,71 @@ class _Cell:
 
 
 class OrderFigures:
-    """Orders received in a period, counted once per request: per authority and
-    local day, with their items by status, and per authority the durations
-    behind the medians. On PostgreSQL the grouping by local day and the
-    medians happen in SQL, so the rows read stay few however many items there
-    are; on SQLite (small installations) per order, in Python."""
+    """Orders received in a period, per authority and local day of receipt, with
+    their items by status, the items given an outcome by their deadline, and
+    per authority the median time to action.
 
-    def __init__(self, session: Session, *, start: date, end: date, tz: str, now: datetime):
+    Read from the daily aggregates (``ronda.transparency.aggregates``): one row
+    per day and authority, and the non-empty buckets of the time-to-action
+    histogram, however many items there are. The only live query counts the
+    pending items whose deadline has not come yet (an index range over the
+    deadlines still ahead), which the aggregates cannot know in advance."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        start: date,
+        end: date,
+        tz: str,
+        now: datetime,
+        medians: bool = True,
+    ):
         self.tz = tz
-        lo, hi = utc_bounds(start, end, tz)
-        where = (
-            Takedown.received_at >= lo,
-            Takedown.received_at < hi,
-            Takedown.status.in_(COUNTED_ORDERS),
-        )
         self.cells: dict[tuple[str, date], _Cell] = defaultdict(_Cell)
-        day = _local_day(session, Takedown.received_at, tz)
-        key = day if day is not None else Takedown.received_at
-        for name, when, n in session.execute(
-            select(Authority.name, key, func.count(Takedown.id))
-            .join(Authority, Authority.id == Takedown.authority_id)
-            .where(*where)
-            .group_by(Authority.name, key)
-        ):
-            self.cells[(name, self._day(when))].orders += int(n)
         self.on_time: Counter[str] = Counter()
         self.due: Counter[str] = Counter()
-        on_time = TakedownItem.outcome_at <= TakedownItem.deadline
-        due = TakedownItem.outcome_at.is_not(None) | (TakedownItem.deadline < now)
-        for name, when, status, n, ok, owed in session.execute(
+        columns = [DailyOrders.__table__.c[c] for c in ITEM_STATUS_COLUMNS]
+        for name, day, orders, on_time, *items in session.execute(
             select(
                 Authority.name,
-                key,
-                TakedownItem.status,
-                func.count(TakedownItem.id),
-                func.sum(case((on_time, 1), else_=0)),
-                func.sum(case((due, 1), else_=0)),
+                DailyOrders.day,
+                DailyOrders.orders,
+                DailyOrders.on_time,
+                *columns,
             )
-            .join(Takedown, Takedown.id == TakedownItem.takedown_id)
-            .join(Authority, Authority.id == Takedown.authority_id)
-            .where(*where)
-            .group_by(Authority.name, key, TakedownItem.status)
+            .join(Authority, Authority.id == DailyOrders.authority_id)
+            .where(DailyOrders.day >= start, DailyOrders.day <= end)
         ):
-            self.cells[(name, self._day(when))].status[status] += int(n)
-            self.on_time[name] += int(ok or 0)
-            self.due[name] += int(owed or 0)
-        self.medians: dict[str, float | None] = {}
-        joined = (
-            select(Authority.name)
-            .join(Takedown, Takedown.id == TakedownItem.takedown_id)
-            .join(Authority, Authority.id == Takedown.authority_id)
-            .where(*where)
-        )
-        actioned = joined.where(TakedownItem.status == ItemStatus.ACTIONED.value)
-        if session.get_bind().dialect.name == "postgresql":
-            seconds = func.extract("epoch", TakedownItem.outcome_at - Takedown.received_at)
-            for name, middle in session.execute(
-                actioned.add_columns(func.percentile_cont(0.5).within_group(seconds)).group_by(
-                    Authority.name
+            cell = self.cells[(name, self._day(day))]
+            cell.orders += int(orders)
+            for column, n in zip(ITEM_STATUS_COLUMNS, items, strict=True):
+                if n:
+                    cell.status[column] += int(n)
+            self.on_time[name] += int(on_time)
+            self.due[name] += sum(int(n) for n in items)
+        # every item with an outcome is due; a pending item once its deadline passed
+        lo, hi = utc_bounds(start, end, tz)
+        not_yet_due = dict(
+            session.execute(
+                select(Authority.name, func.count(TakedownItem.id))
+                .join(Takedown, Takedown.id == TakedownItem.takedown_id)
+                .join(Authority, Authority.id == Takedown.authority_id)
+                .where(
+                    TakedownItem.deadline >= now,
+                    TakedownItem.status == ItemStatus.PENDING.value,
+                    Takedown.received_at >= lo,
+                    Takedown.received_at < hi,
+                    Takedown.status.in_(COUNTED_ORDERS),
                 )
-            ):
-                self.medians[name] = None if middle is None else float(middle)
-        else:
-            spans: dict[str, list[float]] = defaultdict(list)
-            for name, outcome_at, received_at in session.execute(
-                actioned.add_columns(TakedownItem.outcome_at, Takedown.received_at)
-            ):
-                if outcome_at is not None:
-                    spans[name].append((_aware(outcome_at) - _aware(received_at)).total_seconds())
-            self.medians = {name: median(values) for name, values in spans.items()}
+                .group_by(Authority.name)
+            ).all()
+        )
+        for name, n in not_yet_due.items():
+            self.due[name] -= int(n)
+        self.medians: dict[str, float | None] = {}
+        if medians:
+            self.medians = _medians(session, start=start, end=end)
 
     def _day(self, value: Any) -> date:
         if isinstance(value, datetime):
@@ -286,29 +330,31 @@ def appeals_tables(
     session: Session, *, start: date, end: date, tz: str
 ) -> dict[str, list[dict[str, Any]]]:
     """Per local day and per month: appeals received with their outcome so far,
-    and the reversals that took effect. Grouped by day in SQL on PostgreSQL."""
-    lo, hi = utc_bounds(start, end, tz)
-    zone = ZoneInfo(tz)
+    and the reversals that took effect (from ``daily_appeals``)."""
 
     def day_of(value: Any) -> date:
-        if isinstance(value, datetime):
-            return _aware(value).astimezone(zone).date()
         return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
     per_day: dict[date, Counter[str]] = defaultdict(Counter)
-    received = _local_day(session, Appeal.received_at, tz)
-    key = received if received is not None else Appeal.received_at
-    for when, status, n in session.execute(
-        select(key, Appeal.status, func.count(Appeal.id))
-        .where(Appeal.received_at >= lo, Appeal.received_at < hi)
-        .group_by(key, Appeal.status)
+    for day, pending, granted, rejected, reversals in session.execute(
+        select(
+            DailyAppeals.day,
+            DailyAppeals.pending,
+            DailyAppeals.granted,
+            DailyAppeals.rejected,
+            DailyAppeals.reversals,
+        ).where(DailyAppeals.day >= start, DailyAppeals.day <= end)
     ):
-        cell = per_day[day_of(when)]
-        cell["appeals"] += int(n)
-        if status in ("granted", "rejected", "pending"):
-            cell[status] += int(n)
-    for at in _reversal_times(session, lo=lo, hi=hi):
-        per_day[at.astimezone(zone).date()]["reversals"] += 1
+        if not (pending or granted or rejected or reversals):
+            continue
+        cell = per_day[day_of(day)]
+        cell.update(
+            appeals=int(pending + granted + rejected),
+            pending=int(pending),
+            granted=int(granted),
+            rejected=int(rejected),
+            reversals=int(reversals),
+        )
     out: dict[str, list[dict[str, Any]]] = {}
     columns = ("appeals", "granted", "rejected", "pending", "reversals")
     for by in ("day", "month"):
