@@ -307,13 +307,12 @@ async def decide_appeal(
     appeal = db.get(Appeal, appeal_id)
     if appeal is None:
         raise NotFound(f"no appeal {appeal_id}")
-    reason = form.get("reason")
     reports.decide_appeal(
         db,
         appeal=appeal,
         user=console_user(db, principal),
-        grant=form.get("grant") == "1",
-        reason=str(reason)[:5000] if isinstance(reason, str) else "",
+        grant=form_str(form, "grant") == "1",
+        reason=form_str(form, "reason", 5000),
     )
     db.commit()
     return RedirectResponse("/review/appeals", status_code=303)
@@ -416,11 +415,12 @@ async def qa_record(
     from ronda.cases import quality
 
     form = await request.form(max_fields=10)
-    decision = form.get("decision")
-    note = form.get("note")
-    if form.get("resolve") == "1":
+    if form_str(form, "resolve") == "1":
         quality.resolve(
-            db, review_id=review_id, user=console_user(db, principal), note=str(note or "")
+            db,
+            review_id=review_id,
+            user=console_user(db, principal),
+            note=form_str(form, "note", 2000),
         )
         db.commit()
         return RedirectResponse("/review/qa", status_code=303)
@@ -428,7 +428,7 @@ async def qa_record(
         db,
         review_id=review_id,
         user=console_user(db, principal),
-        decision=str(decision) if isinstance(decision, str) else "",
+        decision=form_str(form, "decision", 32),
     )
     db.commit()
     return RedirectResponse("/review/qa", status_code=303)
