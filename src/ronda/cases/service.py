@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Select, func, select
@@ -117,6 +117,11 @@ def claim_next(
             actor="system",
             data={"reason": "lease expired", "assignee": previous},
         )
+    return _take(session, settings=settings, case=case, user=user, now=now)
+
+
+def _take(session: Session, *, settings: Settings, case: Case, user: User, now: datetime) -> Case:
+    """Give a new case to ``user`` under a fresh lease (the claimed event says until when)."""
     case.assignee_id = user.id
     case.lease_until = now + timedelta(minutes=settings.case_lease_minutes)
     transition(
@@ -154,16 +159,7 @@ def claim(session: Session, *, settings: Settings, case: Case, user: User) -> Ca
         raise Conflict(f"case {case.id} is {locked.status}")
     if user.role == Role.MODERATOR and locked.queue == LEAD_QUEUE:
         raise Forbidden("this case waits for a lead")
-    locked.assignee_id = user.id
-    locked.lease_until = now + timedelta(minutes=settings.case_lease_minutes)
-    transition(
-        session,
-        case=locked,
-        to=Status.IN_REVIEW,
-        actor=f"user:{user.email}",
-        data={"lease_until": locked.lease_until.isoformat(), "queue": locked.queue},
-    )
-    return locked
+    return _take(session, settings=settings, case=locked, user=user, now=now)
 
 
 def exhausted_categories(session: Session, *, settings: Settings, user: User) -> list[str]:
