@@ -448,6 +448,20 @@ _RISK_ADD = ("posts_scanned", "flagged_posts", "weight_sum", "harm_sum")
 _RISK_UPDATE = (*_RISK_ADD, "score", "subscribers", "updated_at")
 
 
+def _open_cases(session: Session, subject_ids: Sequence[int]) -> Any:
+    """(id, subject, category, signal count, max score, status) of the open cases of these subjects."""
+    return session.execute(
+        select(
+            Case.id,
+            Case.subject_id,
+            Case.category,
+            Case.signal_count,
+            Case.max_score,
+            Case.status,
+        ).where(member(Case.subject_id, subject_ids, session), Case.closed_at.is_(None))
+    )
+
+
 def _update_cases(session: Session, stored: list[StoredPost], *, now: datetime, actor: str) -> None:
     """Open a case per (subject, category) with a flagged signal, or refresh its counters."""
     flagged_subjects = sorted({p.subject_id for p in stored if any(s.flagged for s in p.signals)})
@@ -462,16 +476,7 @@ def _update_cases(session: Session, stored: list[StoredPost], *, now: datetime, 
             .group_by(Signal.subject_id, Signal.category)
         ):
             counts[(sid, cat)] = (int(n), float(top))
-        for cid, sid, cat, n, top, status in session.execute(
-            select(
-                Case.id,
-                Case.subject_id,
-                Case.category,
-                Case.signal_count,
-                Case.max_score,
-                Case.status,
-            ).where(member(Case.subject_id, chunk, session), Case.closed_at.is_(None))
-        ):
+        for cid, sid, cat, n, top, status in _open_cases(session, chunk):
             open_cases[(sid, cat)] = (cid, n, top, status)
     to_open = [k for k in counts if k not in open_cases]
     insert_rows(
@@ -493,16 +498,7 @@ def _update_cases(session: Session, stored: list[StoredPost], *, now: datetime, 
     if to_open:
         wanted = set(to_open)
         for chunk in chunks(sorted({sid for sid, _ in to_open})):
-            for cid, sid, cat, n, top, status in session.execute(
-                select(
-                    Case.id,
-                    Case.subject_id,
-                    Case.category,
-                    Case.signal_count,
-                    Case.max_score,
-                    Case.status,
-                ).where(member(Case.subject_id, chunk, session), Case.closed_at.is_(None))
-            ):
+            for cid, sid, cat, n, top, status in _open_cases(session, chunk):
                 if (sid, cat) in wanted:
                     opened[(sid, cat)] = CaseRef(cid, cat, status, True, n, top)
     if opened:
