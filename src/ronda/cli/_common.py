@@ -7,7 +7,9 @@ import json
 import sys
 import tomllib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -69,3 +71,17 @@ def factory(settings: Settings | None = None, *, upgrade: bool = True) -> sessio
 def print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
+
+
+def open_input(file: str, stack: ExitStack) -> tuple[BinaryIO, int | None, Path]:
+    """A JSON-lines input: ``-`` for standard input, else a file (closed with ``stack``).
+
+    Returns the byte stream, its size when known (for a progress bar) and the folder that
+    relative media paths in it are read from.
+    """
+    if file == "-":
+        return sys.stdin.buffer, None, Path.cwd()
+    path = Path(file)
+    if not path.is_file():
+        fail(f"no such file: {file}")
+    return stack.enter_context(path.open("rb")), path.stat().st_size, path.resolve().parent

@@ -12,13 +12,11 @@ and ends in a commit and a WAL checkpoint): 6,300 posts/s at 2,000 against
 from __future__ import annotations
 
 import gc
-import sys
 import time
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -32,7 +30,14 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
-from ronda.cli._common import console, err_console, factory, fail, friendly, print_json
+from ronda.cli._common import (
+    console,
+    err_console,
+    factory,
+    friendly,
+    open_input,
+    print_json,
+)
 from ronda.config import get_settings
 from ronda.db import session_scope
 from ronda.detection.models import PostSource
@@ -161,17 +166,7 @@ def _scan(
 ) -> None:
     """Read, batch, scan and commit, with the progress bar on a terminal."""
     with ExitStack() as stack:
-        if file == "-":
-            stream: BinaryIO = sys.stdin.buffer
-            base_dir = Path.cwd()
-            total = None
-        else:
-            path = Path(file)
-            if not path.is_file():
-                fail(f"no such file: {file}")
-            stream = stack.enter_context(path.open("rb"))
-            base_dir = path.resolve().parent
-            total = path.stat().st_size
+        stream, total, base_dir = open_input(file, stack)
         progress = stack.enter_context(
             Progress(
                 TextColumn("[bold]scanning"),

@@ -6,11 +6,9 @@ See docs/stream.md.
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from contextlib import ExitStack
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from nats.errors import Error as NatsError
@@ -24,7 +22,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ronda.cli._common import console, err_console, factory, fail, friendly, print_json
+from ronda.cli._common import (
+    console,
+    err_console,
+    factory,
+    fail,
+    friendly,
+    open_input,
+    print_json,
+)
 from ronda.config import get_settings
 
 if TYPE_CHECKING:
@@ -60,15 +66,7 @@ def publish(
     settings = get_settings()
     started = time.perf_counter()
     with ExitStack() as stack:
-        if file == "-":
-            stream: BinaryIO = sys.stdin.buffer
-            total = None
-        else:
-            path = Path(file)
-            if not path.is_file():
-                fail(f"no such file: {file}")
-            stream = stack.enter_context(path.open("rb"))
-            total = path.stat().st_size
+        stream, total, _ = open_input(file, stack)
         progress = stack.enter_context(
             Progress(
                 TextColumn("[bold]publishing"),
