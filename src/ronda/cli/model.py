@@ -48,6 +48,14 @@ def train(
     release: Annotated[
         str, typer.Option(help="Dated release part of the version, e.g. 2026.11.1.")
     ] = "",
+    nb: Annotated[
+        bool,
+        typer.Option(
+            "--nb/--no-nb",
+            help="Scale features per category by their log-count ratio (default on; "
+            "--no-nb trains on plain features, for comparison).",
+        ),
+    ] = True,
 ) -> None:
     """Train on the shared data and the written examples, cross-validate, write the model."""
     try:
@@ -68,6 +76,8 @@ def train(
     cfg = TrainConfig(
         spec=FeatureSpec(bits=bits, weighting=weighting), folds=folds, release=release
     )
+    if not nb:
+        cfg.nb_alpha = dict.fromkeys(CATEGORIES)
     steps = {
         "features": 1,
         **{f"fold {i + 1}": len(CATEGORIES) for i in range(folds)},
