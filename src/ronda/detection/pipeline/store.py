@@ -140,10 +140,8 @@ def record_batch(
         return []
     now = utcnow()
     channels = {
-        p.reference.username: Reference(
-            Kind.CHANNEL, f"https://t.me/{p.reference.username}", "", p.reference.username
-        )
-        for p in posts
+        name: Reference(Kind.CHANNEL, f"https://t.me/{name}", "", name)
+        for name in dict.fromkeys(p.reference.username for p in posts)
     }
     ids = ensure_subjects(session, [p.reference for p in posts] + list(channels.values()))
     subject_ids = [ids[p.reference.canonical] for p in posts]
