@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -35,8 +36,16 @@ _hasher = PasswordHasher()
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 KEY_PREFIX = "rk_"
-# A real argon2 hash of a random password, so unknown users cost the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A real argon2 hash of a random password, so unknown users cost the same time.
+
+    Made on first use rather than at import: it costs about a quarter of a second of CPU,
+    which every ``ronda`` command (a scan included) would otherwise pay at start-up.
+    """
+    return _hasher.hash(secrets.token_hex(16))
 
 
 def _sha256(value: str) -> str:
@@ -177,10 +186,11 @@ def add_user(
 
 
 def authenticate(session: Session, *, email: str, password: str) -> User:
+    dummy = _dummy_hash()  # before the lookup: the first login costs the same either way
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active:
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
+            _hasher.verify(dummy, password)
         raise Unauthorized("wrong e-mail or password")
     try:
         _hasher.verify(user.password_hash, password)

@@ -56,6 +56,8 @@ class JSONText(TypeDecorator[Any]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
+        if isinstance(value, list | dict) and not value:  # most posts have no media
+            return "[]" if isinstance(value, list) else "{}"
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:

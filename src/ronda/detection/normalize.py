@@ -154,7 +154,6 @@ def fold_unicode(text: str) -> str:
 
 # --- steps 2-5: regex passes over the joined batch ---------------------------------------
 
-_WS_RE = re.compile(r"\s+")
 _SPACED_RE = re.compile(r"(?<![^\W_])[^\W_](?:[ .\-_*|+~•·]{1,3}[^\W_]){2,}(?![^\W_])")
 _SPACED_DROP = str.maketrans("", "", " .-_*|+~•·")
 
@@ -240,7 +239,10 @@ def normalize_batch(texts: Sequence[str]) -> list[str]:
     if not texts:
         return []
     big = _fold_and_lower(texts).lower()
-    big = _WS_RE.sub(" ", big)
+    # runs of whitespace to one space: str.split() and the regex ``\s`` know the same
+    # whitespace (str.isspace); only the edges of the whole batch differ, which the final
+    # strip removes anyway
+    big = " ".join(big.split())
     big = _SPACED_RE.sub(_join_spaced, big)
     big = _unleet(big)
     big = _REPEAT_RE.sub(r"\1", big)

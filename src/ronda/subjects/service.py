@@ -1,10 +1,11 @@
 """Find or create subjects for canonical references, in bulk.
 
-An order may name 10,000 links, so subjects are written with Core
-insert-or-ignore statements and read back as ``(canonical, id)`` rows, one
-statement per chunk: no ORM objects are built for them. A post's subject
-points to its channel's subject (``parent_id``), so the channel is written
-first.
+An order may name 10,000 links and a scan batch 5,000 posts, so subjects are
+written with bulk insert-or-ignore statements (``ronda.db.bulk.insert_rows``:
+one prepared statement over DB-API tuples on SQLite, ``unnest`` arrays on
+PostgreSQL) and read back as ``(id, canonical)`` rows, one statement per
+chunk: no ORM objects are built for them. A post's subject points to its
+channel's subject (``parent_id``), so the channel is written first.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ronda.db.upsert import insert_ignore, member_of
+from ronda.db.bulk import insert_rows
+from ronda.db.upsert import member_of
 from ronda.links import Kind, Reference
 from ronda.subjects.models import Subject
 
 _CHUNK = 5000
 _TABLE: Any = Subject.__table__
+_COLUMNS = ("canonical", "kind", "username", "post_id", "parent_id")
 
 
 def _channel_of(ref: Reference) -> str | None:
@@ -36,50 +39,27 @@ def ensure_subjects(session: Session, refs: Iterable[Reference]) -> dict[str, in
         wanted.setdefault(ref.canonical, ref)
     parents = {c: p for c, ref in wanted.items() if (p := _channel_of(ref))}
     channel_rows = [
-        {
-            "canonical": p,
-            "kind": Kind.CHANNEL.value,
-            "username": p.rsplit("/", 1)[1],
-            "post_id": None,
-            "parent_id": None,
-        }
+        (p, Kind.CHANNEL.value, p.rsplit("/", 1)[1], None, None)
         for p in sorted(set(parents.values()))
         if p not in wanted
     ]
     own_channels = [
-        {
-            "canonical": c,
-            "kind": r.kind.value,
-            "username": r.username,
-            "post_id": r.post_id,
-            "parent_id": None,
-        }
+        (c, r.kind.value, r.username, r.post_id, None)
         for c, r in wanted.items()
         if c not in parents
     ]
-    _insert(session, channel_rows + own_channels)
+    insert_rows(session, _TABLE, _COLUMNS, channel_rows + own_channels)
     parent_ids = load_ids(session, sorted(set(parents.values())))
     posts = [
-        {
-            "canonical": c,
-            "kind": wanted[c].kind.value,
-            "username": wanted[c].username,
-            "post_id": wanted[c].post_id,
-            "parent_id": parent_ids.get(p),
-        }
+        (c, wanted[c].kind.value, wanted[c].username, wanted[c].post_id, parent_ids.get(p))
         for c, p in parents.items()
     ]
-    _insert(session, posts)
+    insert_rows(session, _TABLE, _COLUMNS, posts)
     ids = load_ids(session, list(wanted))
     # posts recorded earlier without their channel get it now
     post_ids = [ids[c] for c in parents]
     for start in range(0, len(post_ids), _CHUNK):
-        orphans = session.execute(
-            select(Subject.id, Subject.canonical).where(
-                member_of(Subject.id, post_ids[start : start + _CHUNK], session),
-                Subject.parent_id.is_(None),
-            )
-        ).all()
+        orphans = _orphans(session, post_ids[start : start + _CHUNK])
         for subject_id, canonical in orphans:
             session.execute(
                 update(Subject)
@@ -89,19 +69,50 @@ def ensure_subjects(session: Session, refs: Iterable[Reference]) -> dict[str, in
     return ids
 
 
-def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), _CHUNK):
-        insert_ignore(session, _TABLE, rows[start : start + _CHUNK])
-
-
 def load_ids(session: Session, canonicals: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in range(0, len(canonicals), _CHUNK):
         chunk = canonicals[start : start + _CHUNK]
-        for subject_id, canonical in session.execute(
-            select(Subject.id, Subject.canonical).where(
-                member_of(Subject.canonical, chunk, session)
+        if _is_sqlite(session):
+            rows = _sqlite_in(session, "id, canonical", "canonical", chunk)
+        else:
+            rows = list(
+                session.execute(
+                    select(Subject.id, Subject.canonical).where(
+                        member_of(Subject.canonical, chunk, session)
+                    )
+                ).all()
             )
-        ):
+        for subject_id, canonical in rows:
             found[canonical] = subject_id
     return found
+
+
+def _orphans(session: Session, post_ids: list[int]) -> list[Any]:
+    """(id, canonical) of the subjects among ``post_ids`` that have no parent."""
+    if _is_sqlite(session):
+        return _sqlite_in(session, "id, canonical", "id", post_ids, "AND parent_id IS NULL")
+    return list(
+        session.execute(
+            select(Subject.id, Subject.canonical).where(
+                member_of(Subject.id, post_ids, session), Subject.parent_id.is_(None)
+            )
+        ).all()
+    )
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _sqlite_in(
+    session: Session, columns: str, key: str, values: list[Any], extra: str = ""
+) -> list[Any]:
+    """``SELECT columns FROM subjects WHERE key IN (values) extra`` as plain DB-API rows.
+
+    SQLAlchemy's expanding ``IN`` and its result rows cost more than the lookup itself
+    on SQLite; the values need no conversion (text and integers).
+    """
+    marks = ", ".join("?" for _ in values)
+    sql = f'SELECT {columns} FROM "subjects" WHERE "{key}" IN ({marks}) {extra}'
+    return list(session.connection().exec_driver_sql(sql, tuple(values)).fetchall())

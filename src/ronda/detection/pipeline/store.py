@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from ronda.audit import service as audit
 from ronda.db.base import utcnow
+from ronda.db.bulk import chunks, insert_rows, member, update_rows
 from ronda.db.counters import next_value
 from ronda.detection import hashing
 from ronda.detection.models import (
@@ -37,7 +38,6 @@ from ronda.detection.models import (
     Post,
     Signal,
 )
-from ronda.detection.pipeline.bulk import chunks, insert_rows, member, update_rows
 from ronda.links import Kind, Reference
 from ronda.subjects.service import ensure_subjects
 
@@ -140,10 +140,8 @@ def record_batch(
         return []
     now = utcnow()
     channels = {
-        p.reference.username: Reference(
-            Kind.CHANNEL, f"https://t.me/{p.reference.username}", "", p.reference.username
-        )
-        for p in posts
+        name: Reference(Kind.CHANNEL, f"https://t.me/{name}", "", name)
+        for name in dict.fromkeys(p.reference.username for p in posts)
     }
     ids = ensure_subjects(session, [p.reference for p in posts] + list(channels.values()))
     subject_ids = [ids[p.reference.canonical] for p in posts]

@@ -11,6 +11,7 @@ through SQLAlchemy's executemany.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, update
@@ -52,29 +53,41 @@ def insert_rows(
         names = [*names, *defaults]
         extra = tuple(defaults.values())
         rows = [(*row, *extra) for row in rows]
-    procs = [(i, p) for i, p in enumerate(_processors(table, names, dialect)) if p is not None]
-    if procs:
-        memo: dict[int, tuple[Any, Any]] = {}  # column -> (last value, converted): the batch's
-        converted = []  # timestamp is one object for every row, converted once
-        for row in rows:
-            values = list(row)
-            for i, proc in procs:
-                value = values[i]
-                if value is None:
-                    continue
-                last = memo.get(i)
-                if last is not None and last[0] is value:
-                    values[i] = last[1]
-                else:
-                    values[i] = proc(value)
-                    memo[i] = (value, values[i])
-            converted.append(tuple(values))
-        rows = converted
+    processors = _processors(table, names, dialect)
+    if any(p is not None for p in processors):  # convert column by column
+        values: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for i, proc in enumerate(processors):
+            if proc is not None:
+                values[i] = _convert(values[i], proc)
+        rows = list(zip(*values, strict=True))
     columns = ", ".join(f'"{n}"' for n in names)
     marks = ", ".join("?" for _ in names)
     connection.exec_driver_sql(
         f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING', rows
     )
+
+
+def _convert(values: Sequence[Any], proc: Any) -> list[Any]:
+    """One column's values as bound on SQLite, through the column type's bind processor.
+
+    The processor runs once per run of the same object (a batch's timestamp is one object
+    for every row), and datetimes it returns become the text sqlite3's default adapter
+    writes (``isoformat(" ")``), once instead of once per row inside ``executemany``.
+    """
+    out: list[Any] = []
+    last: Any = None
+    converted: Any = None
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        if value is not last:
+            converted = proc(value)
+            if isinstance(converted, datetime):
+                converted = converted.isoformat(" ")
+            last = value
+        out.append(converted)
+    return out
 
 
 def _defaults(table: Table, names: Sequence[str]) -> dict[str, Any]:
@@ -124,16 +137,11 @@ def update_rows(
     if dialect.name == "sqlite":
         procs = _processors(table, names, dialect)
         sets = ", ".join(f'"{n}" = "{n}" + ?' if n in add else f'"{n}" = ?' for n in names)
-        data = [
-            (
-                *(
-                    r[n] if proc is None or r[n] is None else proc(r[n])
-                    for n, proc in zip(names, procs, strict=True)
-                ),
-                r["k"],
-            )
-            for r in rows
+        columns = [
+            [r[n] for r in rows] if proc is None else _convert([r[n] for r in rows], proc)
+            for n, proc in zip(names, procs, strict=True)
         ]
+        data = list(zip(*columns, [r["k"] for r in rows], strict=True))
         connection.exec_driver_sql(f'UPDATE "{table.name}" SET {sets} WHERE "{key}" = ?', data)
         return
     values: dict[str, Any] = {
