@@ -1,7 +1,9 @@
-"""`ronda classify` and `ronda model eval` through typer's CliRunner."""
+"""`ronda classify` and `ronda model eval` through typer's CliRunner and the installed script."""
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import typer
@@ -129,3 +131,33 @@ def test_eval_rejects_bad_input(tmp_path: Path) -> None:
         ],
     )
     assert bad_map.exit_code == 1
+
+
+def _ronda(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``ronda`` script, i.e. ``ronda.cli.entry:run``, as a user runs it."""
+    script = Path(sys.executable).with_name("ronda")
+    return subprocess.run(
+        [str(script), *args], input=stdin, capture_output=True, text=True, check=False
+    )
+
+
+def test_the_short_way_in_prints_what_the_whole_cli_prints() -> None:
+    text = "\n".join(LINES) + "\n"
+    for args in (["classify"], ["classify", "--threshold", "auto", "--batch-size", "2"]):
+        fast = _ronda(args, text)
+        whole = subprocess.run(
+            [sys.executable, "-m", "ronda", *args],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert fast.returncode == whole.returncode == 0, fast.stderr + whole.stderr
+        assert fast.stdout == whole.stdout
+        assert len(fast.stdout.splitlines()) == len(LINES)
+    bad = _ronda(["classify", "--threshold", "nope"], "")
+    assert bad.returncode == 2 and "review, auto" in bad.stderr
+    # everything else still reaches the whole command tree
+    helped = _ronda(["--help"], "")
+    assert helped.returncode == 0 and "takedowns" in helped.stdout and "scan" in helped.stdout
+    assert _ronda(["--version"], "").stdout.startswith("ronda ")
