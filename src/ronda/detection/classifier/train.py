@@ -6,7 +6,11 @@ writes needs only numpy. The steps:
 1. Read the corpus (``data.py``), normalise every text, merge exact duplicates of the
    normalised text (their labels are combined, a positive wins) and group near-duplicates
    (same letters once digits, spaces and punctuation are dropped) so that no group is split
-   across folds.
+   across folds. A random half of the rows (``spaced_share``) is added again with some words
+   spelled out letter by letter (``add_spaced_copies``): the normaliser rejoins "s l o t" but
+   two spelled-out neighbours merge into one word, and the copies teach the model those merged
+   n-grams. Copies share their original's group and are trained on only: thresholds and the
+   quality report use the original rows.
 2. Build the hashed feature matrix once (``features.sparse_rows``: the same code the runtime
    uses).
 3. For each category, a logistic regression trained by averaged SGD (``SGDClassifier``,
@@ -88,6 +92,10 @@ class TrainConfig:
     idf_power: float = 0.5
     # smoothing of the log-count-ratio feature scale per category (None: no scaling); spam
     # lost recall on the written rows with it, so it keeps plain features
+    # share of the rows that also train as a copy with some words' letters spaced out
+    # ("s l o t"); the normaliser rejoins one spaced word but not two spaced neighbours
+    spaced_share: float = 0.5
+    spaced_words: float = 0.5  # chance that a word of a copy is spelled out
     nb_alpha: dict[str, float | None] = field(
         default_factory=lambda: {c: (None if c == "spam" else 0.1) for c in CATEGORIES}
     )
@@ -119,6 +127,22 @@ class Prepared:
     sources: npt.NDArray[np.str_]
     groups: npt.NDArray[np.int64]
     raw_rows: int
+    # True for the spaced-out training copies (``add_spaced_copies``): they are trained on,
+    # never scored in the quality report nor used to choose thresholds
+    copies: npt.NDArray[np.bool_] | None = None
+
+    def originals(self) -> Prepared:
+        """The rows that are not spaced-out copies, in order."""
+        if self.copies is None:
+            return self
+        keep = np.flatnonzero(~self.copies)
+        return Prepared(
+            texts=[self.texts[i] for i in keep],
+            labels=self.labels[keep],
+            sources=self.sources[keep],
+            groups=self.groups[keep],
+            raw_rows=self.raw_rows,
+        )
 
 
 _GROUP_DROP = re.compile(r"[^a-z]+")
@@ -151,6 +175,41 @@ def prepare(corpus: Corpus) -> Prepared:
         sources=np.array(corpus.sources, dtype=np.str_)[idx],
         groups=groups,
         raw_rows=len(corpus),
+    )
+
+
+_SPACE_MIN_LETTERS = 3
+
+
+def space_out(text: str, rng: np.random.Generator, p: float = 0.3) -> str:
+    """``text`` with each word of 3+ letters spelled out ("s l o t") with probability ``p``."""
+    words = text.split(" ")
+    for i, word in enumerate(words):
+        if len(word) >= _SPACE_MIN_LETTERS and word.isalpha() and rng.random() < p:
+            words[i] = " ".join(word)
+    return " ".join(words)
+
+
+def add_spaced_copies(data: Prepared, share: float, seed: int = 0, words: float = 0.5) -> Prepared:
+    """``data`` plus a spaced-out, re-normalised copy of a random ``share`` of its rows.
+
+    A copy keeps its original's labels, source and near-duplicate group (so both always fall
+    in the same fold) and is flagged in ``copies``. Copies whose normalised text did not change
+    are dropped.
+    """
+    rng = np.random.default_rng(seed)
+    picked = np.flatnonzero(rng.random(len(data.texts)) < share)
+    spaced = normalize_batch([space_out(data.texts[i], rng, words) for i in picked])
+    kept = [(i, t) for i, t in zip(picked.tolist(), spaced, strict=True) if t != data.texts[i]]
+    idx = np.array([i for i, _ in kept], dtype=np.int64)
+    n = len(data.texts)
+    return Prepared(
+        texts=data.texts + [t for _, t in kept],
+        labels=np.concatenate([data.labels, data.labels[idx]]),
+        sources=np.concatenate([data.sources, data.sources[idx]]),
+        groups=np.concatenate([data.groups, data.groups[idx]]),
+        raw_rows=data.raw_rows,
+        copies=np.arange(n + len(kept)) >= n,
     )
 
 
@@ -403,15 +462,20 @@ def train(
     from ronda.detection.classifier.report import corpus_summary, cv_report
 
     corpus = load_corpus(data_dir, written)
-    data = prepare(corpus)
+    data = add_spaced_copies(prepare(corpus), cfg.spaced_share, cfg.seed, cfg.spaced_words)
     if progress:
         progress("features", 0, 1)
     counts = count_matrix(data.texts, cfg.spec)
     if progress:
         progress("features", 1, 1)
     oof, fold_of = cross_validate(counts, data, cfg, progress)
-    thresholds, detail = choose_thresholds(oof, data.labels, data.sources, cfg)
-    report = cv_report(oof, fold_of, data, cfg, thresholds)
+    # thresholds and the report come from the original rows only
+    assert data.copies is not None
+    scored = ~data.copies
+    originals = data.originals()
+    oof, fold_of = oof[scored], fold_of[scored]
+    thresholds, detail = choose_thresholds(oof, originals.labels, originals.sources, cfg)
+    report = cv_report(oof, fold_of, originals, cfg, thresholds)
     everything = np.arange(len(data.texts))
     x, idf = fold_matrix(counts, everything, cfg)
     del counts
@@ -425,6 +489,9 @@ def train(
             "weighting": cfg.spec.weighting,
             "idf_power": cfg.idf_power if cfg.spec.weighting == "idf" else None,
             "nb_alpha": cfg.nb_alpha,
+            "spaced_share": cfg.spaced_share,
+            "spaced_words": cfg.spaced_words,
+            "spaced_copies": int(data.copies.sum()),
             "alpha": cfg.alpha,
             "epochs": cfg.epochs,
             "folds": cfg.folds,
@@ -436,7 +503,7 @@ def train(
                 "everyday_cap": cfg.everyday_cap,
             },
             "threshold_candidates": detail,
-            "corpus": corpus_summary(corpus, data),
+            "corpus": corpus_summary(corpus, originals),
         },
         "quality": report,
     }
