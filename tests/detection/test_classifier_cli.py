@@ -161,3 +161,19 @@ def test_the_short_way_in_prints_what_the_whole_cli_prints() -> None:
     helped = _ronda(["--help"], "")
     assert helped.returncode == 0 and "takedowns" in helped.stdout and "scan" in helped.stdout
     assert _ronda(["--version"], "").stdout.startswith("ronda ")
+
+
+def test_reading_labelled_csv_restores_the_csv_field_limit(tmp_path: Path) -> None:
+    from ronda.detection.classifier.data import _read_csv
+    from ronda.detection.classifier.evaluate import read_labelled_csv
+
+    before = csv.field_size_limit()
+    big = "kata " * 40_000  # 200,000 characters: over the csv module's default limit
+    path = tmp_path / "big.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["text", "label"], [big, "1"], ["pendek", "0"]])
+    texts, values = read_labelled_csv(path, "text", "label")
+    assert texts == [big, "pendek"] and values == ["1", "0"]
+    assert csv.field_size_limit() == before
+    assert [r["label"] for r in _read_csv(path)] == ["1", "0"]
+    assert csv.field_size_limit() == before  # intake relies on the default limit

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ronda.detection.classifier.evaluate import wide_csv_fields
 from ronda.detection.classifier.model import CATEGORIES
 
 __all__ = ["EVERYDAY_SOURCES", "Corpus", "load_corpus", "written_dir"]
@@ -57,8 +58,7 @@ class Corpus:
 
 
 def _read_csv(path: Path) -> Iterator[dict[str, str]]:
-    csv.field_size_limit(1 << 30)
-    with path.open(encoding="utf-8", errors="replace", newline="") as f:
+    with wide_csv_fields(), path.open(encoding="utf-8", errors="replace", newline="") as f:
         yield from csv.DictReader(f)
 
 

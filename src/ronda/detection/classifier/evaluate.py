@@ -5,8 +5,9 @@ Everything here is plain numpy so that ``ronda model eval`` runs without scikit-
 
 from __future__ import annotations
 
+import contextlib
 import csv
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -191,25 +192,39 @@ def evaluate_texts(
     }
 
 
+@contextlib.contextmanager
+def wide_csv_fields() -> Iterator[None]:
+    """Let the csv module read fields of up to 1 GiB, and put the old limit back after.
+
+    The limit is process-wide; the intake code relies on the default one to refuse
+    spreadsheets with giant cells, so it must not stay raised after the datasets are read.
+    """
+    old = csv.field_size_limit(1 << 30)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
 def read_labelled_csv(
     path: Path, text_column: str, label_column: str
 ) -> tuple[list[str], list[str]]:
     """Texts and label values from a CSV with a header (UTF-8, falling back to Latin-1)."""
-    csv.field_size_limit(1 << 30)
     try:
         raw = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raw = path.read_text(encoding="latin-1")
-    reader = csv.DictReader(raw.splitlines(keepends=True))
-    fields = reader.fieldnames or []
-    for column in (text_column, label_column):
-        if column not in fields:
-            raise ValueError(f"column {column!r} not in {path.name} (columns: {fields})")
     texts: list[str] = []
     values: list[str] = []
-    for row in reader:
-        texts.append(row[text_column] or "")
-        values.append(row[label_column] or "")
+    with wide_csv_fields():
+        reader = csv.DictReader(raw.splitlines(keepends=True))
+        fields = reader.fieldnames or []
+        for column in (text_column, label_column):
+            if column not in fields:
+                raise ValueError(f"column {column!r} not in {path.name} (columns: {fields})")
+        for row in reader:
+            texts.append(row[text_column] or "")
+            values.append(row[label_column] or "")
     return texts, values
 
 

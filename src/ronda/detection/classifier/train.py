@@ -90,12 +90,12 @@ class TrainConfig:
     # idf ** 0.5: full idf gained ranking but lost 3.1 points of hate recall on spaced-out
     # letters (rare whole-word n-grams dominated); the square root keeps most character mass
     idf_power: float = 0.5
-    # smoothing of the log-count-ratio feature scale per category (None: no scaling); spam
-    # lost recall on the written rows with it, so it keeps plain features
     # share of the rows that also train as a copy with some words' letters spaced out
     # ("s l o t"); the normaliser rejoins one spaced word but not two spaced neighbours
     spaced_share: float = 0.5
     spaced_words: float = 0.5  # chance that a word of a copy is spelled out
+    # smoothing of the log-count-ratio feature scale per category (None: no scaling); spam
+    # lost recall on the written rows with it, so it keeps plain features
     nb_alpha: dict[str, float | None] = field(
         default_factory=lambda: {c: (None if c == "spam" else 0.1) for c in CATEGORIES}
     )
@@ -181,7 +181,7 @@ def prepare(corpus: Corpus) -> Prepared:
 _SPACE_MIN_LETTERS = 3
 
 
-def space_out(text: str, rng: np.random.Generator, p: float = 0.3) -> str:
+def space_out(text: str, rng: np.random.Generator, p: float = 0.5) -> str:
     """``text`` with each word of 3+ letters spelled out ("s l o t") with probability ``p``."""
     words = text.split(" ")
     for i, word in enumerate(words):
@@ -327,11 +327,11 @@ def fit_category(
         tol=None,
         random_state=cfg.seed,
     )
-    # SGD takes a step proportional to a row's weight; heavy rows make it unstable, so a
-    # row weighing more than _MAX_ROW_WEIGHT is repeated instead (same total weight).
     scale = nb_scale(x, y, w, nb_alpha) if nb_alpha is not None else None
     if scale is not None:
         x = x @ sparse.diags(scale.astype(np.float32))
+    # SGD takes a step proportional to a row's weight; heavy rows make it unstable, so a
+    # row weighing more than _MAX_ROW_WEIGHT is repeated instead (same total weight).
     reps = np.maximum(np.ceil(w / _MAX_ROW_WEIGHT), 1).astype(np.int64)
     idx = np.repeat(np.arange(y.shape[0]), reps)
     with warnings.catch_warnings():
