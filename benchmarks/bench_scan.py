@@ -77,6 +77,16 @@ FILLER = [
 ]
 
 
+def post_text(rng: random.Random) -> str:
+    """One post's text, about 200 characters: 85 % everyday, 10 % gambling, 5 % scam."""
+    roll = rng.random()
+    pool = EVERYDAY if roll < 0.85 else GAMBLING if roll < 0.95 else SCAM
+    words = rng.choice(pool).split()
+    while len(" ".join(words)) < 190:
+        words.append(rng.choice(FILLER if pool is not EVERYDAY else rng.choice(EVERYDAY).split()))
+    return " ".join(words)[:230]
+
+
 def make_posts(n: int, seed: int = 7) -> list[dict]:
     rng = random.Random(seed)
     channels = [
@@ -86,20 +96,14 @@ def make_posts(n: int, seed: int = 7) -> list[dict]:
     subscribers = {c: int(rng.lognormvariate(8, 2)) for c in channels}
     posts = []
     for i in range(n):
-        roll = rng.random()
-        pool = EVERYDAY if roll < 0.85 else GAMBLING if roll < 0.95 else SCAM
-        words = rng.choice(pool).split()
-        while len(" ".join(words)) < 190:
-            words.append(
-                rng.choice(FILLER if pool is not EVERYDAY else rng.choice(EVERYDAY).split())
-            )
+        text = post_text(rng)
         channel = rng.choice(channels)
         posts.append(
             {
                 "post_id": i + 1,
                 "channel": channel,
                 "channel_title": channel.replace("_", " ").title(),
-                "text": " ".join(words)[:230],
+                "text": text,
                 "subscribers": subscribers[channel],
                 "views": int(rng.lognormvariate(6, 2)),
                 "date": f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00+07:00",

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scan import EVERYDAY, FILLER, GAMBLING, SCAM
+from bench_scan import post_text
 from sqlalchemy import create_engine, text
 
 NATS_SERVER = "/usr/sbin/nats-server"
@@ -61,19 +61,13 @@ def post_lines(n: int, *, first_id: int, seed: int) -> Iterator[bytes]:
     ]
     subscribers = [int(rng.lognormvariate(8, 2)) for _ in channels]
     for i in range(n):
-        roll = rng.random()
-        pool = EVERYDAY if roll < 0.85 else GAMBLING if roll < 0.95 else SCAM
-        words = rng.choice(pool).split()
-        while len(" ".join(words)) < 190:
-            words.append(
-                rng.choice(FILLER if pool is not EVERYDAY else rng.choice(EVERYDAY).split())
-            )
+        text = post_text(rng)
         c = min(int(rng.paretovariate(1.2)) - 1, len(channels) - 1)  # a few big channels
         c = c if rng.random() < 0.3 else rng.randrange(len(channels))
         post = {
             "post_id": first_id + i,
             "channel": channels[c],
-            "text": " ".join(words)[:230],
+            "text": text,
             "subscribers": subscribers[c],
             "views": int(rng.lognormvariate(6, 2)),
         }
